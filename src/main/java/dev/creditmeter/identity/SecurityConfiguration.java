@@ -1,0 +1,110 @@
+package dev.creditmeter.identity;
+
+import dev.creditmeter.web.Problems;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.jwt.JwtDecoders;
+import org.springframework.security.oauth2.jwt.JwtValidators;
+import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
+import org.springframework.security.oauth2.jwt.SupplierJwtDecoder;
+import org.springframework.security.oauth2.server.resource.authentication.BearerTokenAuthenticationToken;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.AccessDeniedHandler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every route and the roles it admits, in one place. The filter chain answers 401 and 403 before a
+ * controller sees the request, which gives the contract's order: 401, then 403, then validation.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    private static final String CREDITS = "/api/v1/credits";
+
+    @Bean
+    SecurityFilterChain api(HttpSecurity http, ApiKeyService apiKeys, JwtProperties jwt, Problems problems) throws Exception {
+        List<AuthenticationProvider> providers = new ArrayList<>();
+        providers.add(new ApiKeyProvider(apiKeys));
+        if (jwt.enabled()) {
+            var provider = new JwtAuthenticationProvider(jwtDecoder(jwt));
+            provider.setJwtAuthenticationConverter(new JwtCallers(jwt));
+            providers.add(provider);
+        }
+        var manager = new ProviderManager(providers);
+        AuthenticationEntryPoint unauthorized = (request, response, e) -> {
+            response.setHeader("WWW-Authenticate", "Bearer");
+            problems.write(response, HttpStatus.UNAUTHORIZED, "Missing, invalid, revoked or expired bearer token");
+        };
+        AccessDeniedHandler forbidden = (request, response, e) ->
+                problems.write(response, HttpStatus.FORBIDDEN, "Admin access required");
+
+        return http
+                .csrf(csrf -> csrf.disable())
+                .cors(cors -> cors.disable())
+                .httpBasic(basic -> basic.disable())
+                .formLogin(form -> form.disable())
+                .logout(logout -> logout.disable())
+                .requestCache(cache -> cache.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .authorizeHttpRequests(routes -> routes
+                        .requestMatchers(HttpMethod.GET, CREDITS + "/tiers/compare").permitAll()
+                        .requestMatchers("/docs", "/docs/**", "/swagger-ui/**", "/openapi.json", "/openapi.json/**").permitAll()
+                        .requestMatchers("/actuator/health", "/actuator/health/**", "/error").permitAll()
+                        .requestMatchers("/actuator/**").hasAnyRole("ADMIN", "SERVICE")
+                        .requestMatchers(CREDITS + "/admin/**").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.POST, CREDITS + "/allocate", CREDITS + "/deduct", CREDITS + "/refund")
+                        .hasAnyRole("ADMIN", "SERVICE")
+                        .anyRequest().authenticated())
+                .oauth2ResourceServer(resource -> resource
+                        .authenticationManagerResolver(request -> manager)
+                        .authenticationEntryPoint(unauthorized)
+                        .accessDeniedHandler(forbidden))
+                .exceptionHandling(handling -> handling
+                        .authenticationEntryPoint(unauthorized)
+                        .accessDeniedHandler(forbidden))
+                .build();
+    }
+
+    private static JwtDecoder jwtDecoder(JwtProperties jwt) {
+        if (!JwtProperties.present(jwt.jwkSetUri())) {
+            // Discovery needs the issuer to answer; do it on first use so that start-up does not depend on it.
+            return new SupplierJwtDecoder(() -> JwtDecoders.fromIssuerLocation(jwt.issuerUri()));
+        }
+        NimbusJwtDecoder decoder = NimbusJwtDecoder.withJwkSetUri(jwt.jwkSetUri()).build();
+        decoder.setJwtValidator(JwtProperties.present(jwt.issuerUri())
+                ? JwtValidators.createDefaultWithIssuer(jwt.issuerUri())
+                : JwtValidators.createDefault());
+        return decoder;
+    }
+
+    /** Authenticates {@code cm_…} bearer tokens; leaves anything else to the JWT provider. */
+    private record ApiKeyProvider(ApiKeyService apiKeys) implements AuthenticationProvider {
+        @Override
+        public Authentication authenticate(Authentication authentication) {
+            String token = ((BearerTokenAuthenticationToken) authentication).getToken();
+            if (!ApiKeyService.looksLikeApiKey(token)) {
+                return null;
+            }
+            return apiKeys.authenticate(token).map(CallerAuthentication::new)
+                    .orElseThrow(() -> new BadCredentialsException("Unknown or revoked API key"));
+        }
+
+        @Override
+        public boolean supports(Class<?> type) {
+            return BearerTokenAuthenticationToken.class.isAssignableFrom(type);
+        }
+    }
+}
