@@ -1,0 +1,83 @@
+package dev.creditmeter;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** A small HTTP client for the running service: real requests over loopback, JSON answers. */
+public final class Api {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+
+    Api(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    public record Response(int status, HttpHeaders headers, String body) {
+        public JsonNode json() {
+            return JSON.readTree(body);
+        }
+
+        public String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+
+        public String detail() {
+            return json().path("detail").asString();
+        }
+    }
+
+    public Response get(String token, String path) {
+        return send(token, HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
+    }
+
+    public Response post(String token, String path, String body) {
+        return post(token, path, body, Map.of());
+    }
+
+    public Response post(String token, String path, String body, Map<String, String> headers) {
+        var builder = HttpRequest.newBuilder(URI.create(base + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        var all = new java.util.HashMap<>(headers);
+        all.putIfAbsent("Content-Type", "application/json");
+        return send(token, builder, all);
+    }
+
+    public Response postBytes(String token, String path, byte[] body, String contentType) {
+        var builder = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        return send(token, builder, Map.of("Content-Type", contentType));
+    }
+
+    public Response delete(String token, String path) {
+        return send(token, HttpRequest.newBuilder(URI.create(base + path)).DELETE(), Map.of());
+    }
+
+    private Response send(String token, HttpRequest.Builder builder, Map<String, String> headers) {
+        builder.timeout(Duration.ofSeconds(60));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        headers.forEach(builder::header);
+        try {
+            HttpResponse<String> response = client.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(response.statusCode(), response.headers(), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
