@@ -1,7 +1,7 @@
 package dev.creditmeter.credits;
 
 import dev.creditmeter.web.ApiException;
-import org.springframework.dao.PessimisticLockingFailureException;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -13,6 +13,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.sql.SQLException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -32,6 +33,7 @@ public class IdempotentRequests {
 
     public static final String HEADER = "Idempotency-Key";
     private static final int MAX_KEY_LENGTH = 255;
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
 
     private final JdbcClient jdbc;
     private final TransactionTemplate transactions;
@@ -73,9 +75,12 @@ public class IdempotentRequests {
         byte[] hash = sha256(route + "\n" + json.writeValueAsString(request));
         try {
             return transactions.execute(status -> runOnce(caller, key, hash, work));
-        } catch (PessimisticLockingFailureException stillRunning) {
-            throw new ApiException(HttpStatus.CONFLICT,
-                    "A request with this Idempotency-Key is still being processed; retry later");
+        } catch (DataAccessException e) {
+            if (e.getMostSpecificCause() instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
+                throw new ApiException(HttpStatus.CONFLICT,
+                        "A request with this Idempotency-Key is still being processed; retry later");
+            }
+            throw e;
         }
     }
 
