@@ -38,7 +38,7 @@ public abstract class ApiTest {
     }
 
     @LocalServerPort
-    int port;
+    protected int port;
 
     protected Api api;
 
