@@ -24,14 +24,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public abstract class ApiTest {
 
-    static final Path DATA_DIR = Path.of("target", "test-data", "run-" + UUID.randomUUID()).toAbsolutePath();
-    static final Path LOG_FILE = DATA_DIR.resolve("creditmeter.log");
-    static final JwtIssuer JWT = new JwtIssuer();
+    protected static final Path DATA_DIR = Path.of("target", "test-data", "run-" + UUID.randomUUID()).toAbsolutePath();
+    protected static final Path LOG_FILE = DATA_DIR.resolve("creditmeter.log");
+    protected static final JwtIssuer JWT = new JwtIssuer();
+
+    static {
+        // Spring Boot sets up logging before @DynamicPropertySource values reach the environment, so
+        // the log file is named as a system property, before the first context starts.
+        System.setProperty("logging.file.name", LOG_FILE.toString());
+    }
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
         registry.add("creditmeter.data-dir", DATA_DIR::toString);
-        registry.add("logging.file.name", LOG_FILE::toString);
         registry.add("creditmeter.security.jwt.issuer-uri", JWT::issuer);
         registry.add("creditmeter.security.jwt.jwk-set-uri", JWT::jwkSetUri);
         registry.add("creditmeter.idempotency.wait", () -> "2s");

@@ -25,7 +25,7 @@ import java.util.Map;
  * A stand-in OIDC provider: an RSA key of its own, served as a JWK set by a local HTTP server,
  * and tokens signed with it (or, for forgeries, with a key nobody published).
  */
-final class JwtIssuer {
+public final class JwtIssuer {
 
     private final RSAKey key = generate("test-key");
     private final RSAKey stranger = generate("test-key"); // same kid, different key: a forgery
@@ -47,27 +47,27 @@ final class JwtIssuer {
         server.start();
     }
 
-    String issuer() {
+    public String issuer() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/realms/test";
     }
 
-    String jwkSetUri() {
+    public String jwkSetUri() {
         return issuer() + "/jwks";
     }
 
-    String token(String subject, List<String> roles) {
+    public String token(String subject, List<String> roles) {
         return sign(key, subject, roles, Duration.ofMinutes(5), issuer());
     }
 
-    String expired(String subject, List<String> roles) {
+    public String expired(String subject, List<String> roles) {
         return sign(key, subject, roles, Duration.ofMinutes(-10), issuer());
     }
 
-    String forged(String subject, List<String> roles) {
+    public String forged(String subject, List<String> roles) {
         return sign(stranger, subject, roles, Duration.ofMinutes(5), issuer());
     }
 
-    String wrongIssuer(String subject, List<String> roles) {
+    public String wrongIssuer(String subject, List<String> roles) {
         return sign(key, subject, roles, Duration.ofMinutes(5), "http://elsewhere.invalid/realms/x");
     }
 
