@@ -1,5 +1,6 @@
 package dev.creditmeter.credits;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -19,6 +20,8 @@ import java.math.RoundingMode;
  * On the wire it is a plain decimal number ({@code 45.5}, {@code 0.000032}); requests may also send
  * it as a numeric string. Parsing checks the magnitude before any arithmetic.
  */
+@Schema(type = "number", types = "number", example = "45.5",
+        description = "Credits, up to 6 decimals; requests may also send a numeric string")
 @JsonSerialize(using = Money.Writer.class)
 @JsonDeserialize(using = Money.Reader.class)
 public record Money(long micros) implements Comparable<Money> {

@@ -1,5 +1,7 @@
 package dev.creditmeter.web;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.swagger.v3.core.jackson.ModelResolver;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
@@ -10,10 +12,14 @@ import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import org.springdoc.core.customizers.OperationCustomizer;
+import org.springdoc.core.providers.ObjectMapperProvider;
+import org.springdoc.core.utils.SpringDocUtils;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.JsonNode;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The OpenAPI description at /openapi.json: a bearer scheme, and the problem+json answers every
@@ -24,19 +30,24 @@ class OpenApiConfiguration {
 
     private static final String PROBLEM = "Problem";
 
+    static {
+        // Free-form JSON values (metadata, cost_breakdown, audit details), not the JsonNode class's getters.
+        SpringDocUtils.getConfig().replaceWithClass(JsonNode.class, Object.class);
+    }
+
     @Bean
     OpenAPI creditmeterOpenApi() {
-        Schema<?> field = new Schema<>().type("object")
-                .addProperty("field", new Schema<>().type("string"))
-                .addProperty("message", new Schema<>().type("string"));
-        Schema<?> problem = new Schema<>().type("object")
+        Schema<?> field = typed("object")
+                .addProperty("field", typed("string"))
+                .addProperty("message", typed("string"));
+        Schema<?> problem = typed("object")
                 .description("RFC 9457 problem details; `detail` carries the message text")
-                .addProperty("type", new Schema<>().type("string"))
-                .addProperty("title", new Schema<>().type("string"))
-                .addProperty("status", new Schema<>().type("integer"))
-                .addProperty("detail", new Schema<>().type("string"))
-                .addProperty("instance", new Schema<>().type("string"))
-                .addProperty("errors", new Schema<>().type("array").items(field));
+                .addProperty("type", typed("string"))
+                .addProperty("title", typed("string"))
+                .addProperty("status", typed("integer"))
+                .addProperty("detail", typed("string"))
+                .addProperty("instance", typed("string"))
+                .addProperty("errors", typed("array").items(field));
         return new OpenAPI()
                 .info(new Info().title("Creditmeter").version("1")
                         .description("Prepaid credits, usage metering and billing for AI APIs. "
@@ -46,6 +57,16 @@ class OpenApiConfiguration {
                         .addSecuritySchemes("bearer", new SecurityScheme().type(SecurityScheme.Type.HTTP)
                                 .scheme("bearer").description("A Creditmeter API key (cm_…) or an OIDC JWT")))
                 .addSecurityItem(new SecurityRequirement().addList("bearer"));
+    }
+
+    /**
+     * swagger-core introspects models with its own Jackson 2 mapper, which knows nothing of the snake_case
+     * naming of our (Jackson 3) mapper; without this the published schemas would say {@code userId}.
+     */
+    @Bean
+    ModelResolver snakeCaseModels(ObjectMapperProvider mappers) {
+        return new ModelResolver(mappers.jsonMapper().copy()
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE));
     }
 
     @Bean
@@ -63,6 +84,11 @@ class OpenApiConfiguration {
             });
             return operation;
         };
+    }
+
+    /** A schema of one type that renders in both OpenAPI 3.0 ({@code type}) and 3.1 ({@code types}) output. */
+    private static Schema<Object> typed(String type) {
+        return new Schema<>().type(type).types(Set.of(type));
     }
 
     static ApiResponse problemResponse(String description) {

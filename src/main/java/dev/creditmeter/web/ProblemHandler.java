@@ -19,6 +19,7 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.exc.InvalidFormatException;
@@ -28,6 +29,7 @@ import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -38,6 +40,7 @@ import java.util.stream.Collectors;
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+    private static final Pattern SOURCE_LOCATION = Pattern.compile("\\s*\\((?:start marker )?at \\[Source:[^\\]]*\\]\\)");
 
     @ExceptionHandler(ApiException.class)
     ResponseEntity<Object> apiException(ApiException e) {
@@ -68,8 +71,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         if (cause instanceof RequestLimits.BodyTooLargeException tooLarge) {
             return problem(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage(), List.of());
         }
+        if (cause instanceof StreamConstraintsException) {
+            return problem(HttpStatus.BAD_REQUEST, "Malformed JSON: the document exceeds a limit (nesting deeper than "
+                    + JsonConfiguration.MAX_NESTING_DEPTH + " levels or a number longer than "
+                    + JsonConfiguration.MAX_NUMBER_LENGTH + " characters)", List.of());
+        }
         if (cause instanceof StreamReadException parse) {
-            return problem(HttpStatus.BAD_REQUEST, "Malformed JSON: " + parse.getOriginalMessage(), List.of());
+            return problem(HttpStatus.BAD_REQUEST, "Malformed JSON: " + withoutLocation(parse.getOriginalMessage()), List.of());
         }
         if (cause instanceof MismatchedInputException mismatch && mismatch.getPath().isEmpty()) {
             // Trailing content after the value, or a body that is not a JSON object at all.
@@ -135,6 +143,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     private static ResponseEntity<Object> problem(HttpStatus status, String detail, List<InvalidField> errors) {
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(Problems.of(status, detail, errors));
+    }
+
+    /** The parser's messages may point at a source location; clients get the reason only. */
+    private static String withoutLocation(String message) {
+        return message == null ? "unreadable content"
+                : SOURCE_LOCATION.matcher(message).replaceAll("").strip();
     }
 
     private static String fieldPath(DatabindException e) {
