@@ -1,16 +1,17 @@
 package dev.creditmeter;
 
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,7 +23,13 @@ class RestartKeepsDataTest {
 
     private static final String CREDITS = "/api/v1/credits";
 
-    private record Started(ConfigurableApplicationContext context, Api api, Duration took) {
+    private record Started(Process process, Api api, Duration took) {
+        void stop() throws InterruptedException {
+            process.destroy(); // SIGTERM: Spring shuts down, then the embedded PostgreSQL
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
     }
 
     @Test
@@ -59,9 +66,9 @@ class RestartKeepsDataTest {
             ledgerBefore = ledger.body();
             assertConsistent(api, adminKey);
         } finally {
-            first.context().close();
+            first.stop();
         }
-        assertThat(first.context().isActive()).isFalse();
+        assertThat(first.process().isAlive()).isFalse();
 
         Started second = start(dataDir);
         try {
@@ -80,7 +87,7 @@ class RestartKeepsDataTest {
             assertThat(api.get(adminKey, CREDITS + "/admin/api-keys").json().size())
                     .as("only the bootstrap key exists").isEqualTo(1);
         } finally {
-            second.context().close();
+            second.stop();
         }
 
         System.out.printf("RestartKeepsDataTest: first start (new database) %d ms, second start %d ms%n",
@@ -89,13 +96,35 @@ class RestartKeepsDataTest {
         assertThat(second.took()).isLessThan(Duration.ofSeconds(60));
     }
 
-    private static Started start(Path dataDir) {
+    /** Starts the service as its own process, as an operator would, and waits until it is healthy. */
+    private static Started start(Path dataDir) throws Exception {
+        int port;
+        try (var socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Files.createDirectories(dataDir);
+        String java = ProcessHandle.current().info().command().orElse("java");
         long begin = System.nanoTime();
-        ConfigurableApplicationContext context = new SpringApplicationBuilder(CreditmeterApplication.class)
-                .run("--server.port=0", "--creditmeter.data-dir=" + dataDir);
-        Duration took = Duration.ofNanos(System.nanoTime() - begin);
-        int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
-        return new Started(context, new Api(port), took);
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                CreditmeterApplication.class.getName(), "--server.port=" + port, "--creditmeter.data-dir=" + dataDir)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("service.out").toFile()))
+                .start();
+        Api api = new Api(port);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (true) {
+            assertThat(process.isAlive()).as("the service exited; see " + dataDir.resolve("service.out")).isTrue();
+            try {
+                if (api.get(null, "/actuator/health").status() == 200) {
+                    break;
+                }
+            } catch (UncheckedIOException notYet) {
+                // not listening yet
+            }
+            assertThat(System.nanoTime()).as("service started in time").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        return new Started(process, api, Duration.ofNanos(System.nanoTime() - begin));
     }
 
     /** The money figures of a balance (not timestamps, which a read may not change anyway). */
