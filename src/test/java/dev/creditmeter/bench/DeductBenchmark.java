@@ -89,6 +89,14 @@ class DeductBenchmark extends ApiTest {
                 throw new IllegalStateException(response.body());
             }
         };
+        // The floor of the HTTP stack on this machine: a public route that touches no database.
+        URI health = URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness");
+        Operation httpFloor = index -> {
+            var response = httpClient.send(HttpRequest.newBuilder(health).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException(response.body());
+            }
+        };
         Operation overJdbc = client -> {
             try (Connection connection = dataSource.getConnection()) {
                 connection.setAutoCommit(false);
@@ -114,23 +122,28 @@ class DeductBenchmark extends ApiTest {
             }
         };
 
-        List<Result> http1 = new ArrayList<>();
-        List<Result> jdbc1 = new ArrayList<>();
+        List<Result> httpRounds = new ArrayList<>();
+        List<Result> jdbcRounds = new ArrayList<>();
+        List<Result> floorRounds = new ArrayList<>();
         measure("warm-up http", overHttp, WARMUP);
         measure("warm-up jdbc", overJdbc, WARMUP);
+        measure("warm-up floor", httpFloor, WARMUP);
         for (int round = 0; round < ROUNDS; round++) {
-            jdbc1.add(measure("jdbc", overJdbc, MEASURE));
-            http1.add(measure("http", overHttp, MEASURE));
+            jdbcRounds.add(measure("jdbc", overJdbc, MEASURE));
+            httpRounds.add(measure("http", overHttp, MEASURE));
+            floorRounds.add(measure("floor", httpFloor, MEASURE));
         }
-        Result http = median("POST /deduct over HTTP", http1);
-        Result jdbc = median("same SQL over JDBC (baseline)", jdbc1);
+        Result http = median("POST /deduct over HTTP", httpRounds);
+        Result jdbc = median("same SQL over JDBC (baseline)", jdbcRounds);
+        Result floor = median("GET /actuator/health/liveness", floorRounds);
         System.out.println();
         System.out.printf(Locale.ROOT, "BENCHMARK %d clients, %d rounds of %ds, medians%n", CLIENTS, ROUNDS, MEASURE.toSeconds());
-        for (Result r : List.of(jdbc, http)) {
+        for (Result r : List.of(jdbc, http, floor)) {
             System.out.printf(Locale.ROOT, "BENCHMARK %-32s %9.0f ops/s   p50 %6.2f ms   p99 %6.2f ms%n",
                     r.name(), r.perSecond(), r.p50Millis(), r.p99Millis());
         }
-        System.out.printf(Locale.ROOT, "BENCHMARK HTTP / JDBC throughput ratio: %.2f%n", http.perSecond() / jdbc.perSecond());
+        System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / JDBC throughput ratio: %.2f%n", http.perSecond() / jdbc.perSecond());
+        System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / HTTP floor throughput ratio: %.2f%n", http.perSecond() / floor.perSecond());
         assertLedgerConsistent();
         assertThat(http.perSecond()).isPositive();
     }
