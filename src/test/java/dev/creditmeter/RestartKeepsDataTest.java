@@ -3,15 +3,13 @@ package dev.creditmeter;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,15 +21,6 @@ class RestartKeepsDataTest {
 
     private static final String CREDITS = "/api/v1/credits";
 
-    private record Started(Process process, Api api, Duration took) {
-        void stop() throws InterruptedException {
-            process.destroy(); // SIGTERM: Spring shuts down, then the embedded PostgreSQL
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        }
-    }
-
     @Test
     void aRestartKeepsTheAdminKeyBalancesAndLedger() throws Exception {
         Path dataDir = Path.of("target", "test-data", "restart-" + UUID.randomUUID()).toAbsolutePath();
@@ -42,7 +31,7 @@ class RestartKeepsDataTest {
         FileTime keyWritten;
         String ledgerBefore;
         String balanceBefore;
-        Started first = start(dataDir);
+        ServiceProcess first = ServiceProcess.start(dataDir, Map.of());
         try {
             assertThat(adminKeyFile).exists();
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(adminKeyFile))).isEqualTo("rw-------");
@@ -70,7 +59,7 @@ class RestartKeepsDataTest {
         }
         assertThat(first.process().isAlive()).isFalse();
 
-        Started second = start(dataDir);
+        ServiceProcess second = ServiceProcess.start(dataDir, Map.of());
         try {
             Api api = second.api();
             assertThat(Files.readString(adminKeyFile).strip()).as("admin.key is not regenerated").isEqualTo(adminKey);
@@ -91,40 +80,9 @@ class RestartKeepsDataTest {
         }
 
         System.out.printf("RestartKeepsDataTest: first start (new database) %d ms, second start %d ms%n",
-                first.took().toMillis(), second.took().toMillis());
-        assertThat(first.took()).isLessThan(Duration.ofSeconds(60));
-        assertThat(second.took()).isLessThan(Duration.ofSeconds(60));
-    }
-
-    /** Starts the service as its own process, as an operator would, and waits until it is healthy. */
-    private static Started start(Path dataDir) throws Exception {
-        int port;
-        try (var socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Files.createDirectories(dataDir);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        long begin = System.nanoTime();
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                CreditmeterApplication.class.getName(), "--server.port=" + port, "--creditmeter.data-dir=" + dataDir)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("service.out").toFile()))
-                .start();
-        Api api = new Api(port);
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (true) {
-            assertThat(process.isAlive()).as("the service exited; see " + dataDir.resolve("service.out")).isTrue();
-            try {
-                if (api.get(null, "/actuator/health").status() == 200) {
-                    break;
-                }
-            } catch (UncheckedIOException notYet) {
-                // not listening yet
-            }
-            assertThat(System.nanoTime()).as("service started in time").isLessThan(deadline);
-            Thread.sleep(100);
-        }
-        return new Started(process, api, Duration.ofNanos(System.nanoTime() - begin));
+                first.startup().toMillis(), second.startup().toMillis());
+        assertThat(first.startup()).isLessThan(Duration.ofSeconds(60));
+        assertThat(second.startup()).isLessThan(Duration.ofSeconds(60));
     }
 
     /** The money figures of a balance (not timestamps, which a read may not change anyway). */
