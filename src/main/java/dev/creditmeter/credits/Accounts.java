@@ -6,7 +6,11 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -61,8 +65,8 @@ class Accounts {
                 .param("userId", userId)
                 .param("tier", signup.tier())
                 .param("allowance", signup.allowance().micros())
-                .param("now", java.sql.Timestamp.from(now))
-                .param("resetDate", java.sql.Timestamp.from(signup.resetDate(now)))
+                .param("now", Timestamp.from(now))
+                .param("resetDate", Timestamp.from(signup.resetDate(now)))
                 .param("source", signup.source())
                 .param("metadata", json.writeValueAsString(signup.ledgerMetadata()))
                 .update();
@@ -114,14 +118,14 @@ class Accounts {
                 .query(Accounts::row).optional();
     }
 
-    private java.util.Map<String, Object> entryParams(LedgerEntry entry) {
-        var params = new java.util.HashMap<String, Object>();
+    private Map<String, Object> entryParams(LedgerEntry entry) {
+        var params = new HashMap<String, Object>();
         params.put("type", entry.type());
         params.put("counterparty", entry.counterparty());
         params.put("service", entry.service());
         params.put("model", entry.model());
         params.put("costBreakdown", entry.costBreakdown() == null ? null : json.writeValueAsString(entry.costBreakdown()));
-        params.put("metadata", json.writeValueAsString(entry.metadata() == null ? java.util.Map.of() : entry.metadata()));
+        params.put("metadata", json.writeValueAsString(entry.metadata() == null ? Map.of() : entry.metadata()));
         params.put("idempotencyKey", entry.idempotencyKey());
         return params;
     }
@@ -135,6 +139,6 @@ class Accounts {
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
-        return rs.getObject(column, java.time.OffsetDateTime.class).toInstant();
+        return rs.getObject(column, OffsetDateTime.class).toInstant();
     }
 }

@@ -1,6 +1,7 @@
 package dev.creditmeter.credits;
 
 import dev.creditmeter.web.ApiException;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -42,8 +43,8 @@ public class IdempotentRequests {
     private final Duration retention;
 
     IdempotentRequests(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json,
-                       @org.springframework.beans.factory.annotation.Value("${creditmeter.idempotency.wait:10s}") Duration wait,
-                       @org.springframework.beans.factory.annotation.Value("${creditmeter.idempotency.retention:48h}") Duration retention) {
+                       @Value("${creditmeter.idempotency.wait:10s}") Duration wait,
+                       @Value("${creditmeter.idempotency.retention:48h}") Duration retention) {
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.json = json;

@@ -6,6 +6,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 
 /** Reads of the credit_transactions ledger. Writes happen only together with a balance change, in {@link Accounts}. */
@@ -34,7 +35,7 @@ class LedgerEntries {
                         Money.ofMicros(rs.getLong("amount_micros")), Money.ofMicros(rs.getLong("balance_after_micros")),
                         rs.getString("transaction_type"), rs.getString("service"), rs.getString("model"),
                         tree(rs.getString("cost_breakdown")), tree(rs.getString("metadata")),
-                        rs.getObject("created_at", java.time.OffsetDateTime.class).toInstant()))
+                        rs.getObject("created_at", OffsetDateTime.class).toInstant()))
                 .list();
     }
 

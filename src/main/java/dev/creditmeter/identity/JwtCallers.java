@@ -7,6 +7,7 @@ import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.jwt.Jwt;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 /** Turns a validated JWT into a caller: the user from the configured claim, the role from the roles claim. */
@@ -40,10 +41,10 @@ final class JwtCallers implements Converter<Jwt, AbstractAuthenticationToken> {
         Object node = claims;
         for (String part : properties.rolesClaim().split("\\.")) {
             if (!(node instanceof Map<?, ?> map)) {
-                return java.util.List.of();
+                return List.of();
             }
             node = map.get(part);
         }
-        return node instanceof Collection<?> collection ? collection : java.util.List.of();
+        return node instanceof Collection<?> collection ? collection : List.of();
     }
 }
