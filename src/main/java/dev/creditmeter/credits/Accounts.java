@@ -28,9 +28,10 @@ class Accounts {
     private static final String RECORD_ENTRY = """
             , entry as (
                 insert into credit_transactions (user_id, amount_micros, balance_after_micros, transaction_type,
-                                                 counterparty, service, model, cost_breakdown, metadata, idempotency_key)
+                                                 counterparty, service, model, cost_breakdown, metadata, idempotency_key,
+                                                 usage_event_id)
                 select user_id, :signedAmount, allowance_micros + bonus_micros, :type, :counterparty, :service, :model,
-                       cast(:costBreakdown as jsonb), cast(:metadata as jsonb), :idempotencyKey
+                       cast(:costBreakdown as jsonb), cast(:metadata as jsonb), :idempotencyKey, :usageEventId
                 from changed
             )
             select * from changed
@@ -99,6 +100,18 @@ class Accounts {
      * covers it. Empty when the account is missing or the balance does not cover the amount.
      */
     Optional<Account> debit(String userId, Money amount, LedgerEntry entry) {
+        return take(userId, amount, entry, "and allowance_micros + bonus_micros - held_micros >= :amount");
+    }
+
+    /**
+     * Charges usage that was already consumed: allowance first, then bonus, in full even when that
+     * takes the balance below zero (contract §3). Empty only when the account does not exist.
+     */
+    Optional<Account> settle(String userId, Money amount, LedgerEntry entry) {
+        return take(userId, amount, entry, "");
+    }
+
+    private Optional<Account> take(String userId, Money amount, LedgerEntry entry, String guard) {
         return jdbc.sql("""
                         with changed as (
                             update credit_accounts
@@ -106,11 +119,10 @@ class Accounts {
                                 bonus_micros          = bonus_micros - (:amount - least(allowance_micros, :amount)),
                                 free_tier_used_micros = free_tier_used_micros + :amount,
                                 updated_at            = now()
-                            where user_id = :userId
-                              and allowance_micros + bonus_micros - held_micros >= :amount
+                            where user_id = :userId %s
                             returning %s
                         )
-                        """.formatted(COLUMNS) + RECORD_ENTRY)
+                        """.formatted(guard, COLUMNS) + RECORD_ENTRY)
                 .param("userId", userId)
                 .param("amount", amount.micros())
                 .param("signedAmount", Math.negateExact(amount.micros()))
@@ -127,6 +139,7 @@ class Accounts {
         params.put("costBreakdown", entry.costBreakdown() == null ? null : json.writeValueAsString(entry.costBreakdown()));
         params.put("metadata", json.writeValueAsString(entry.metadata() == null ? Map.of() : entry.metadata()));
         params.put("idempotencyKey", entry.idempotencyKey());
+        params.put("usageEventId", entry.usageEventId());
         return params;
     }
 

@@ -63,7 +63,7 @@ public class CreditService {
                                Map<String, Object> costBreakdown, Map<String, Object> metadata,
                                String actor, String idempotencyKey) {
         var entry = new LedgerEntry("usage", service, service, model, costBreakdown,
-                metadata == null ? Map.of() : metadata, idempotencyKey);
+                metadata == null ? Map.of() : metadata, idempotencyKey, null);
         DeductResult result = accounts.debit(userId, amount, entry)
                 .<DeductResult>map(DeductResult.Deducted::new)
                 .orElseGet(() -> accounts.find(userId)
@@ -77,6 +77,23 @@ public class CreditService {
         audit.record(actor, "credit.deduct", userId, null, outcome,
                 Map.of("amount", amount.toString(), "service", service));
         return result;
+    }
+
+    /** Opens the account with its sign-up allowance if the user has none yet. */
+    @Transactional
+    public void ensureAccount(String userId) {
+        accounts.provision(userId, signup, clock.instant());
+    }
+
+    /**
+     * Charges a recorded usage event in full, also into debt; the ledger row links the event.
+     * The account must exist ({@link #ensureAccount}). Returns the account after the charge.
+     */
+    @Transactional
+    public Account settleUsage(String userId, Money amount, String service, String model, long usageEventId) {
+        var entry = new LedgerEntry("usage", service, service, model, null, Map.of(), null, usageEventId);
+        return accounts.settle(userId, amount, entry)
+                .orElseThrow(() -> new IllegalStateException("No account for " + userId));
     }
 
     public sealed interface RefundResult {

@@ -1,0 +1,85 @@
+package dev.creditmeter.usage;
+
+import dev.creditmeter.credits.IdempotentRequests;
+import dev.creditmeter.credits.Money;
+import dev.creditmeter.identity.Caller;
+import dev.creditmeter.web.ApiException;
+import dev.creditmeter.web.Validation;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Map;
+
+@RestController
+@RequestMapping("/api/v1/credits/usage")
+@Tag(name = "Usage")
+class UsageController {
+
+    static final long MAX_TOKENS = 1_000_000_000_000L;
+
+    private final UsageService usage;
+
+    UsageController(UsageService usage) {
+        this.usage = usage;
+    }
+
+    record TrackRequest(String service, String model, Long tokens, Money cost, Boolean isFree,
+                        Map<String, Object> metadata, String eventId, Long inputTokens, Long outputTokens,
+                        Boolean isByok, String userId) {
+    }
+
+    @PostMapping("/track")
+    @Operation(summary = "Record a usage event and charge it: provider cost plus the platform markup. "
+            + "Idempotent on event_id, metadata.request_id or Idempotency-Key")
+    ResponseEntity<UsageEvent> track(Caller caller,
+                                     @RequestHeader(name = IdempotentRequests.HEADER, required = false) String key,
+                                     @RequestBody(required = false) TrackRequest body) {
+        IdempotentRequests.checkKey(key);
+        if (body == null) {
+            throw ApiException.invalid("body", "is required");
+        }
+        String userId = caller.target(body.userId());
+        String eventId = eventId(body, key);
+        new Validation()
+                .text(body.service(), "service")
+                .optionalText(body.model(), "model")
+                .optionalText(userId, "user_id")
+                .require(eventId == null || (!eventId.isBlank() && eventId.length() <= Validation.MAX_TEXT_LENGTH),
+                        "event_id", "must be 1 to 255 characters")
+                .require(tokenCount(body.tokens()), "tokens", "must be an integer from 0 to " + MAX_TOKENS)
+                .require(tokenCount(body.inputTokens()), "input_tokens", "must be an integer from 0 to " + MAX_TOKENS)
+                .require(tokenCount(body.outputTokens()), "output_tokens", "must be an integer from 0 to " + MAX_TOKENS)
+                .require(body.cost() == null || body.cost().micros() >= 0, "cost", "must be 0 or more")
+                .throwIfInvalid();
+        var tracked = usage.track(new UsageService.Track(userId, eventId, body.service(), body.model(), body.tokens(),
+                body.inputTokens(), body.outputTokens(), body.cost() == null ? null : body.cost().micros(),
+                Boolean.TRUE.equals(body.isFree()), Boolean.TRUE.equals(body.isByok()), body.metadata()));
+        var response = ResponseEntity.ok();
+        if (tracked instanceof UsageService.Tracked.Duplicate) {
+            response.header("Idempotent-Replayed", "true");
+        }
+        return response.body(tracked.event());
+    }
+
+    /** The event's own id, else the caller's metadata.request_id, else the Idempotency-Key. */
+    private static String eventId(TrackRequest body, String key) {
+        if (body.eventId() != null) {
+            return body.eventId();
+        }
+        Object requestId = body.metadata() == null ? null : body.metadata().get("request_id");
+        if (requestId instanceof String || requestId instanceof Number) {
+            return requestId.toString();
+        }
+        return key;
+    }
+
+    private static boolean tokenCount(Long value) {
+        return value == null || (value >= 0 && value <= MAX_TOKENS);
+    }
+}
