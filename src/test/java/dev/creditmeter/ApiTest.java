@@ -3,6 +3,7 @@ package dev.creditmeter;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * themselves by using fresh user ids.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@Import(TestClock.Config.class)
 public abstract class ApiTest {
 
     protected static final Path DATA_DIR = Path.of("target", "test-data", "run-" + UUID.randomUUID()).toAbsolutePath();
