@@ -14,12 +14,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,13 +55,6 @@ class DeductBenchmark extends ApiTest {
     @Autowired
     DataSource dataSource;
 
-    record Result(String name, double perSecond, double p50Millis, double p99Millis) {
-    }
-
-    interface Operation {
-        void run(int client) throws Exception;
-    }
-
     @Test
     void deductOverHttpAgainstPlainJdbc() throws Exception {
         String service = keyFor("bench-service", "service");
@@ -77,7 +66,7 @@ class DeductBenchmark extends ApiTest {
         }
         HttpClient httpClient = HttpClient.newBuilder().build();
         URI deduct = URI.create("http://127.0.0.1:" + port + "/api/v1/credits/deduct");
-        Operation overHttp = index -> {
+        Bench.Operation overHttp = index -> {
             var request = HttpRequest.newBuilder(deduct)
                     .header("Authorization", "Bearer " + service)
                     .header("Content-Type", "application/json")
@@ -91,13 +80,13 @@ class DeductBenchmark extends ApiTest {
         };
         // The floor of the HTTP stack on this machine: a public route that touches no database.
         URI health = URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness");
-        Operation httpFloor = index -> {
+        Bench.Operation httpFloor = index -> {
             var response = httpClient.send(HttpRequest.newBuilder(health).GET().build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new IllegalStateException(response.body());
             }
         };
-        Operation overJdbc = client -> {
+        Bench.Operation overJdbc = client -> {
             try (Connection connection = dataSource.getConnection()) {
                 connection.setAutoCommit(false);
                 try (PreparedStatement charge = connection.prepareStatement(DEDUCT_SQL);
@@ -122,70 +111,28 @@ class DeductBenchmark extends ApiTest {
             }
         };
 
-        List<Result> httpRounds = new ArrayList<>();
-        List<Result> jdbcRounds = new ArrayList<>();
-        List<Result> floorRounds = new ArrayList<>();
-        measure("warm-up http", overHttp, WARMUP);
-        measure("warm-up jdbc", overJdbc, WARMUP);
-        measure("warm-up floor", httpFloor, WARMUP);
+        List<Bench.Result> httpRounds = new ArrayList<>();
+        List<Bench.Result> jdbcRounds = new ArrayList<>();
+        List<Bench.Result> floorRounds = new ArrayList<>();
+        Bench.measure("warm-up http", CLIENTS, WARMUP, overHttp);
+        Bench.measure("warm-up jdbc", CLIENTS, WARMUP, overJdbc);
+        Bench.measure("warm-up floor", CLIENTS, WARMUP, httpFloor);
         for (int round = 0; round < ROUNDS; round++) {
-            jdbcRounds.add(measure("jdbc", overJdbc, MEASURE));
-            httpRounds.add(measure("http", overHttp, MEASURE));
-            floorRounds.add(measure("floor", httpFloor, MEASURE));
+            jdbcRounds.add(Bench.measure("jdbc", CLIENTS, MEASURE, overJdbc));
+            httpRounds.add(Bench.measure("http", CLIENTS, MEASURE, overHttp));
+            floorRounds.add(Bench.measure("floor", CLIENTS, MEASURE, httpFloor));
         }
-        Result http = median("POST /deduct over HTTP", httpRounds);
-        Result jdbc = median("same SQL over JDBC (baseline)", jdbcRounds);
-        Result floor = median("GET /actuator/health/liveness", floorRounds);
+        Bench.Result http = Bench.median("POST /deduct over HTTP", httpRounds);
+        Bench.Result jdbc = Bench.median("same SQL over JDBC (baseline)", jdbcRounds);
+        Bench.Result floor = Bench.median("GET /actuator/health/liveness", floorRounds);
         System.out.println();
         System.out.printf(Locale.ROOT, "BENCHMARK %d clients, %d rounds of %ds, medians%n", CLIENTS, ROUNDS, MEASURE.toSeconds());
-        for (Result r : List.of(jdbc, http, floor)) {
-            System.out.printf(Locale.ROOT, "BENCHMARK %-32s %9.0f ops/s   p50 %6.2f ms   p99 %6.2f ms%n",
-                    r.name(), r.perSecond(), r.p50Millis(), r.p99Millis());
+        for (Bench.Result r : List.of(jdbc, http, floor)) {
+            System.out.println(r.line());
         }
         System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / JDBC throughput ratio: %.2f%n", http.perSecond() / jdbc.perSecond());
         System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / HTTP floor throughput ratio: %.2f%n", http.perSecond() / floor.perSecond());
         assertLedgerConsistent();
         assertThat(http.perSecond()).isPositive();
-    }
-
-    private static Result median(String name, List<Result> rounds) {
-        double[] rate = rounds.stream().mapToDouble(Result::perSecond).sorted().toArray();
-        double[] p50 = rounds.stream().mapToDouble(Result::p50Millis).sorted().toArray();
-        double[] p99 = rounds.stream().mapToDouble(Result::p99Millis).sorted().toArray();
-        return new Result(name, rate[rate.length / 2], p50[p50.length / 2], p99[p99.length / 2]);
-    }
-
-    private static Result measure(String name, Operation operation, Duration duration) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
-        long end = System.nanoTime() + duration.toNanos();
-        long started = System.nanoTime();
-        List<Future<long[]>> futures = new ArrayList<>();
-        for (int c = 0; c < CLIENTS; c++) {
-            int client = c;
-            futures.add(pool.submit(() -> {
-                long[] latencies = new long[1 << 16];
-                int n = 0;
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    operation.run(client);
-                    if (n == latencies.length) {
-                        latencies = Arrays.copyOf(latencies, n * 2);
-                    }
-                    latencies[n++] = System.nanoTime() - t0;
-                }
-                return Arrays.copyOf(latencies, n);
-            }));
-        }
-        long[] all = new long[0];
-        for (var future : futures) {
-            long[] part = future.get();
-            long[] merged = Arrays.copyOf(all, all.length + part.length);
-            System.arraycopy(part, 0, merged, all.length, part.length);
-            all = merged;
-        }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        pool.shutdown();
-        Arrays.sort(all);
-        return new Result(name, all.length / seconds, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6);
     }
 }
