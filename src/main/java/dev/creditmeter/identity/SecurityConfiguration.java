@@ -65,7 +65,8 @@ class SecurityConfiguration {
                         .requestMatchers("/actuator/health", "/actuator/health/**", "/error").permitAll()
                         .requestMatchers("/actuator/**").hasAnyRole("ADMIN", "SERVICE")
                         .requestMatchers(CREDITS + "/admin/**").hasRole("ADMIN")
-                        .requestMatchers(HttpMethod.POST, CREDITS + "/allocate", CREDITS + "/deduct", CREDITS + "/refund")
+                        .requestMatchers(HttpMethod.POST, CREDITS + "/allocate", CREDITS + "/deduct", CREDITS + "/refund",
+                                CREDITS + "/usage/events")
                         .hasAnyRole("ADMIN", "SERVICE")
                         .anyRequest().authenticated())
                 .oauth2ResourceServer(resource -> resource

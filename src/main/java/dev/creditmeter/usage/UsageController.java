@@ -44,7 +44,16 @@ class UsageController {
         if (body == null) {
             throw ApiException.invalid("body", "is required");
         }
-        String userId = caller.target(body.userId());
+        var tracked = usage.track(toTrack(caller.target(body.userId()), body, key));
+        var response = ResponseEntity.ok();
+        if (tracked instanceof UsageService.Tracked.Duplicate) {
+            response.header("Idempotent-Replayed", "true");
+        }
+        return response.body(tracked.event());
+    }
+
+    /** Checks a reported event and turns it into a command for {@code userId}; 422 names the bad fields. */
+    static UsageService.Track toTrack(String userId, TrackRequest body, String key) {
         String eventId = eventId(body, key);
         new Validation()
                 .text(body.service(), "service")
@@ -57,14 +66,9 @@ class UsageController {
                 .require(tokenCount(body.outputTokens()), "output_tokens", "must be an integer from 0 to " + MAX_TOKENS)
                 .require(body.cost() == null || body.cost().micros() >= 0, "cost", "must be 0 or more")
                 .throwIfInvalid();
-        var tracked = usage.track(new UsageService.Track(userId, eventId, body.service(), body.model(), body.tokens(),
+        return new UsageService.Track(userId, eventId, body.service(), body.model(), body.tokens(),
                 body.inputTokens(), body.outputTokens(), body.cost() == null ? null : body.cost().micros(),
-                Boolean.TRUE.equals(body.isFree()), Boolean.TRUE.equals(body.isByok()), body.metadata()));
-        var response = ResponseEntity.ok();
-        if (tracked instanceof UsageService.Tracked.Duplicate) {
-            response.header("Idempotent-Replayed", "true");
-        }
-        return response.body(tracked.event());
+                Boolean.TRUE.equals(body.isFree()), Boolean.TRUE.equals(body.isByok()), body.metadata());
     }
 
     /** The event's own id, else the caller's metadata.request_id, else the Idempotency-Key. */

@@ -16,14 +16,17 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import java.io.IOException;
 
 /**
- * Caps request bodies at 64 KiB: a declared larger body is refused before it is read, and a chunked
- * one fails as soon as it passes the cap. Runs before authentication so that nothing parses a huge body.
+ * Caps request bodies at 64 KiB (2 MiB for batch ingestion, whose 1,000 events need room): a declared
+ * larger body is refused before it is read, and a chunked one fails as soon as it passes the cap.
+ * Runs before authentication so that nothing parses a huge body.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 class RequestLimits extends OncePerRequestFilter {
 
     static final int MAX_BODY_BYTES = 64 * 1024;
+    static final int MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
+    private static final String BATCH_PATH = "/api/v1/credits/usage/events";
 
     private final Problems problems;
 
@@ -34,32 +37,37 @@ class RequestLimits extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (request.getContentLengthLong() > MAX_BODY_BYTES) {
-            problems.write(response, HttpStatus.CONTENT_TOO_LARGE, BodyTooLargeException.MESSAGE);
+        int limit = BATCH_PATH.equals(request.getRequestURI()) ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES;
+        if (request.getContentLengthLong() > limit) {
+            problems.write(response, HttpStatus.CONTENT_TOO_LARGE, BodyTooLargeException.message(limit));
             return;
         }
-        chain.doFilter(new LimitedRequest(request), response);
+        chain.doFilter(new LimitedRequest(request, limit), response);
     }
 
     static final class BodyTooLargeException extends IOException {
-        static final String MESSAGE = "Request body exceeds " + MAX_BODY_BYTES + " bytes";
+        BodyTooLargeException(int limit) {
+            super(message(limit));
+        }
 
-        BodyTooLargeException() {
-            super(MESSAGE);
+        static String message(int limit) {
+            return "Request body exceeds " + limit + " bytes";
         }
     }
 
     private static final class LimitedRequest extends HttpServletRequestWrapper {
+        private final int limit;
         private ServletInputStream limited;
 
-        LimitedRequest(HttpServletRequest request) {
+        LimitedRequest(HttpServletRequest request, int limit) {
             super(request);
+            this.limit = limit;
         }
 
         @Override
         public ServletInputStream getInputStream() throws IOException {
             if (limited == null) {
-                limited = new LimitedInputStream(super.getInputStream());
+                limited = new LimitedInputStream(super.getInputStream(), limit);
             }
             return limited;
         }
@@ -67,10 +75,12 @@ class RequestLimits extends OncePerRequestFilter {
 
     private static final class LimitedInputStream extends ServletInputStream {
         private final ServletInputStream in;
+        private final int limit;
         private long count;
 
-        LimitedInputStream(ServletInputStream in) {
+        LimitedInputStream(ServletInputStream in, int limit) {
             this.in = in;
+            this.limit = limit;
         }
 
         @Override
@@ -93,8 +103,8 @@ class RequestLimits extends OncePerRequestFilter {
 
         private void count(int n) throws BodyTooLargeException {
             count += n;
-            if (count > MAX_BODY_BYTES) {
-                throw new BodyTooLargeException();
+            if (count > limit) {
+                throw new BodyTooLargeException(limit);
             }
         }
 
