@@ -2,25 +2,32 @@ package dev.creditmeter.credits;
 
 import dev.creditmeter.audit.AuditLog;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** The facade of the money core: balances, allocations, deductions, refunds and the ledger. */
+/** The facade of the money core: balances, allocations, deductions, refunds, holds and the ledger. */
 @Service
 public class CreditService {
 
     private final Accounts accounts;
+    private final Holds holds;
     private final LedgerEntries ledger;
     private final SignupPolicy signup;
     private final AuditLog audit;
     private final Clock clock;
 
-    CreditService(Accounts accounts, LedgerEntries ledger, SignupPolicy signup, AuditLog audit, Clock clock) {
+    CreditService(Accounts accounts, Holds holds, LedgerEntries ledger, SignupPolicy signup, AuditLog audit,
+                  Clock clock) {
         this.accounts = accounts;
+        this.holds = holds;
         this.ledger = ledger;
         this.signup = signup;
         this.audit = audit;
@@ -96,6 +103,90 @@ public class CreditService {
                 .orElseThrow(() -> new IllegalStateException("No account for " + userId));
     }
 
+    public sealed interface PlaceHoldResult {
+        record Placed(Hold hold) implements PlaceHoldResult {
+        }
+
+        record Insufficient(Money required, Money available) implements PlaceHoldResult {
+        }
+    }
+
+    /**
+     * Reserves credits until {@code ttl} has passed, provisioning an unknown user first. Never takes the
+     * available balance below zero: refuses instead. Writes no ledger row, since the balance is unchanged.
+     */
+    @Transactional
+    public PlaceHoldResult placeHold(String userId, Money amount, Duration ttl, Map<String, Object> metadata) {
+        Instant now = clock.instant();
+        accounts.provision(userId, signup, now);
+        return holds.place(userId, amount, now, now.plus(ttl), metadata)
+                .<PlaceHoldResult>map(PlaceHoldResult.Placed::new)
+                .orElseGet(() -> new PlaceHoldResult.Insufficient(amount, accounts.find(userId).orElseThrow().available()));
+    }
+
+    /**
+     * The hold, if it exists and belongs to {@code owner}.
+     *
+     * @param owner the user the hold must belong to, or null for any user (admins and services)
+     */
+    @Transactional(readOnly = true)
+    public Optional<Hold> hold(long holdId, String owner) {
+        return holds.find(holdId).filter(hold -> owner == null || hold.userId().equals(owner));
+    }
+
+    public sealed interface ResolveHoldResult {
+        /** The hold is now in the status asked for. */
+        record Resolved(Hold hold) implements ResolveHoldResult {
+        }
+
+        /** The hold was resolved before (or had expired by now); its status says how. */
+        record AlreadyResolved(Hold hold) implements ResolveHoldResult {
+        }
+
+        record NotFound(long holdId) implements ResolveHoldResult {
+        }
+    }
+
+    /** Voids an open hold: its amount is available again. */
+    @Transactional
+    public ResolveHoldResult releaseHold(long holdId, String owner) {
+        return resolve(holdId, owner, Hold.Status.RELEASED);
+    }
+
+    /**
+     * First half of a capture: resolves the hold as captured, so that its amount is no longer held. The
+     * caller charges the actual usage with {@link #settleCapture} in the same transaction, which is why
+     * this method refuses to run outside one.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public ResolveHoldResult captureHold(long holdId, String owner) {
+        return resolve(holdId, owner, Hold.Status.CAPTURED);
+    }
+
+    /**
+     * Second half of a capture: charges the recorded usage event in full (into debt if need be, like
+     * {@link #settleUsage}; the amount may be more or less than was held) and links it to the hold.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Account settleCapture(Hold hold, Money amount, String service, String model, long usageEventId) {
+        var entry = new LedgerEntry("usage", service, service, model, null, Map.of("hold_id", hold.id()), null,
+                usageEventId);
+        Account account = accounts.settle(hold.userId(), amount, entry)
+                .orElseThrow(() -> new IllegalStateException("No account for " + hold.userId()));
+        holds.recordCapture(hold.id(), amount, usageEventId);
+        return account;
+    }
+
+    private ResolveHoldResult resolve(long holdId, String owner, Hold.Status to) {
+        return holds.resolve(holdId, owner, to, clock.instant())
+                .<ResolveHoldResult>map(hold -> hold.status() == to
+                        ? new ResolveHoldResult.Resolved(hold)
+                        : new ResolveHoldResult.AlreadyResolved(hold))
+                .orElseGet(() -> hold(holdId, owner)
+                        .<ResolveHoldResult>map(ResolveHoldResult.AlreadyResolved::new)
+                        .orElseGet(() -> new ResolveHoldResult.NotFound(holdId)));
+    }
+
     public sealed interface RefundResult {
         record Refunded(Account account) implements RefundResult {
         }
@@ -127,7 +218,10 @@ public class CreditService {
     public record TransactionPage(List<LedgerEntries.Transaction> rows, long total) {
     }
 
-    /** For every account: stored balance = Σ ledger amounts = the last row's balance_after. */
+    /**
+     * For every account: stored balance = Σ ledger amounts = the last row's balance_after, and stored
+     * held = Σ its open holds.
+     */
     @Transactional(readOnly = true)
     public LedgerReport verifyLedger() {
         var inconsistencies = ledger.inconsistencies();

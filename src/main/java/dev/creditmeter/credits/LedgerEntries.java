@@ -47,25 +47,34 @@ class LedgerEntries {
                 .param("userId", userId).param("type", type).query(Long.class).single();
     }
 
-    /** Accounts whose stored balance differs from the sum of their ledger, or from their last balance_after. */
+    /**
+     * Accounts whose stored balance differs from the sum of their ledger or from their last balance_after,
+     * or whose stored held amount differs from the sum of their open holds.
+     */
     List<Inconsistency> inconsistencies() {
         return jdbc.sql("""
                         select a.user_id,
                                a.allowance_micros + a.bonus_micros as stored,
                                coalesce(l.total, 0)                as ledger_sum,
                                (select t.balance_after_micros from credit_transactions t
-                                where t.user_id = a.user_id order by t.id desc limit 1) as last_balance_after
+                                where t.user_id = a.user_id order by t.id desc limit 1) as last_balance_after,
+                               a.held_micros                       as stored_held,
+                               coalesce(h.total, 0)                as open_holds
                         from credit_accounts a
                         left join (select user_id, sum(amount_micros) as total
                                    from credit_transactions group by user_id) l on l.user_id = a.user_id
+                        left join (select user_id, sum(amount_micros) as total
+                                   from credit_holds where status = 'held' group by user_id) h on h.user_id = a.user_id
                         where a.allowance_micros + a.bonus_micros <> coalesce(l.total, 0)
                            or a.allowance_micros + a.bonus_micros is distinct from
                               (select t.balance_after_micros from credit_transactions t
                                where t.user_id = a.user_id order by t.id desc limit 1)
+                           or a.held_micros <> coalesce(h.total, 0)
                         order by a.user_id
                         """)
                 .query((rs, n) -> new Inconsistency(rs.getString("user_id"), Money.ofMicros(rs.getLong("stored")),
-                        Money.ofMicros(rs.getLong("ledger_sum")), Money.ofMicros(rs.getLong("last_balance_after"))))
+                        Money.ofMicros(rs.getLong("ledger_sum")), Money.ofMicros(rs.getLong("last_balance_after")),
+                        Money.ofMicros(rs.getLong("stored_held")), Money.ofMicros(rs.getLong("open_holds"))))
                 .list();
     }
 
@@ -82,7 +91,8 @@ class LedgerEntries {
                        String service, String model, JsonNode costBreakdown, JsonNode metadata, Instant createdAt) {
     }
 
-    /** One account whose figures disagree, with the stored and the computed balance. */
-    record Inconsistency(String userId, Money storedBalance, Money ledgerSum, Money lastBalanceAfter) {
+    /** One account whose figures disagree: the stored and the computed balance, the stored and the computed held. */
+    record Inconsistency(String userId, Money storedBalance, Money ledgerSum, Money lastBalanceAfter,
+                         Money storedHeld, Money openHolds) {
     }
 }

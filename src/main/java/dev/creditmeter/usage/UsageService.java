@@ -1,18 +1,22 @@
 package dev.creditmeter.usage;
 
 import dev.creditmeter.credits.CreditService;
+import dev.creditmeter.credits.Hold;
 import dev.creditmeter.credits.Money;
 import dev.creditmeter.pricing.Pricing;
+import dev.creditmeter.web.ApiException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -21,6 +25,7 @@ import java.util.UUID;
  * Records a usage event and charges it in one transaction: open the account if needed, claim the
  * (user, event_id) slot together with the hourly rollup, then settle the charge with its ledger row.
  * A duplicate event_id finds the slot taken and answers with the original event, charging nothing.
+ * Capturing a hold records and charges its usage the same way, in the transaction that resolves the hold.
  */
 @Service
 public class UsageService {
@@ -70,13 +75,95 @@ public class UsageService {
     }
 
     Tracked track(Track t) {
-        return chargeTimer.record(() -> transactions.execute(status -> record(t)));
+        return chargeTimer.record(() -> transactions.execute(status -> recordAndCharge(t, quote(t), null)));
     }
 
-    private Tracked record(Track t) {
-        String eventId = t.eventId() != null ? t.eventId() : UUID.randomUUID().toString();
-        var quote = pricing.quote(new Pricing.Usage(t.model(), t.tokens(), t.inputTokens(), t.outputTokens(),
+    /** What a capture charges: exactly an amount (the final price, no markup), or usage priced like track. */
+    sealed interface Capture {
+        record Amount(Money amount, String service, String model, Long tokens, String eventId,
+                      Map<String, Object> metadata) implements Capture {
+        }
+
+        /** The usage as {@code /usage/track} takes it; its user is the hold's. */
+        record Usage(Track usage) implements Capture {
+        }
+    }
+
+    sealed interface Captured {
+        record Charged(UsageEvent event) implements Captured {
+        }
+
+        record NotFound(long holdId) implements Captured {
+        }
+
+        record AlreadyResolved(long holdId, String status) implements Captured {
+        }
+    }
+
+    /**
+     * Resolves the hold as captured and records and charges the actual usage, more or less than was held,
+     * in one transaction. A hold resolves once: a second capture finds it resolved and charges nothing.
+     *
+     * @param owner the user the hold must belong to, or null for any user
+     * @throws ApiException 409 when the capture names an event_id the user already recorded; nothing changes
+     */
+    Captured capture(long holdId, String owner, Capture capture) {
+        return chargeTimer.record(() -> transactions.execute(status -> switch (credits.captureHold(holdId, owner)) {
+            case CreditService.ResolveHoldResult.Resolved r -> new Captured.Charged(charge(r.hold(), capture));
+            case CreditService.ResolveHoldResult.AlreadyResolved a ->
+                    new Captured.AlreadyResolved(holdId, a.hold().status().wireName());
+            case CreditService.ResolveHoldResult.NotFound n -> new Captured.NotFound(holdId);
+        }));
+    }
+
+    private UsageEvent charge(Hold hold, Capture capture) {
+        Track t;
+        Pricing.Quote quote;
+        switch (capture) {
+            case Capture.Amount a -> {
+                t = new Track(hold.userId(), a.eventId(), a.service(), a.model(), a.tokens(), null, null,
+                        a.amount().micros(), false, false, withHoldId(a.metadata(), hold));
+                quote = new Pricing.Quote(Pricing.Source.EVENT, false, a.amount().micros(), 0, 0);
+            }
+            case Capture.Usage u -> {
+                var usage = u.usage();
+                t = new Track(hold.userId(), usage.eventId(), usage.service(), usage.model(), usage.tokens(),
+                        usage.inputTokens(), usage.outputTokens(), usage.costMicros(), usage.free(), usage.byok(),
+                        withHoldId(usage.metadata(), hold));
+                quote = quote(t);
+            }
+        }
+        return switch (recordAndCharge(t, quote, hold)) {
+            case Tracked.Recorded r -> r.event();
+            // Answering with the earlier event would let a cheap event pay for this capture: refuse, and
+            // the exception rolls the capture back, so the hold stays open.
+            case Tracked.Duplicate d -> throw new ApiException(HttpStatus.CONFLICT,
+                    "Event " + d.event().eventId() + " was already recorded");
+        };
+    }
+
+    /** The caller's metadata with the hold's id set last, so that it cannot be overridden. */
+    private static Map<String, Object> withHoldId(Map<String, Object> metadata, Hold hold) {
+        var merged = new LinkedHashMap<String, Object>();
+        if (metadata != null) {
+            merged.putAll(metadata);
+        }
+        merged.put("hold_id", hold.id());
+        return merged;
+    }
+
+    private Pricing.Quote quote(Track t) {
+        return pricing.quote(new Pricing.Usage(t.model(), t.tokens(), t.inputTokens(), t.outputTokens(),
                 t.costMicros(), t.free()));
+    }
+
+    /**
+     * Records the event and charges it, inside the caller's transaction: open the account if needed, claim
+     * the (user, event_id) slot with the rollup, then settle the charge with its ledger row (linked to the
+     * hold for a capture).
+     */
+    private Tracked recordAndCharge(Track t, Pricing.Quote quote, Hold hold) {
+        String eventId = t.eventId() != null ? t.eventId() : UUID.randomUUID().toString();
         long tokens = t.tokens() != null ? t.tokens()
                 : Math.addExact(t.inputTokens() == null ? 0 : t.inputTokens(), t.outputTokens() == null ? 0 : t.outputTokens());
         // BYOK: the user pays the provider directly; we meter the cost and charge only the BYOK fee.
@@ -93,7 +180,9 @@ public class UsageService {
             // This event_id was recorded before (or by a concurrent request that committed first).
             return new Tracked.Duplicate(events.find(t.userId(), eventId).orElseThrow());
         }
-        var account = credits.settleUsage(t.userId(), Money.ofMicros(total), t.service(), t.model(), id.get());
+        var account = hold == null
+                ? credits.settleUsage(t.userId(), Money.ofMicros(total), t.service(), t.model(), id.get())
+                : credits.settleCapture(hold, Money.ofMicros(total), t.service(), t.model(), id.get());
         recorded.increment();
         chargedMicros.increment(total);
         if (quote.source() == Pricing.Source.UNPRICED) {

@@ -33,16 +33,20 @@ class OperationsEndpointsTest extends ApiTest {
         JsonNode doc = response.json();
         assertThat(doc.path("openapi").asString()).startsWith("3.");
         JsonNode paths = doc.path("paths");
-        Map<String, List<String>> routes = Map.of(
-                CREDITS + "/balance", List.of("get"),
-                CREDITS + "/allocate", List.of("post"),
-                CREDITS + "/transactions", List.of("get"),
-                CREDITS + "/deduct", List.of("post"),
-                CREDITS + "/refund", List.of("post"),
-                CREDITS + "/admin/api-keys", List.of("get", "post"),
-                CREDITS + "/admin/api-keys/{id}", List.of("delete"),
-                CREDITS + "/admin/ledger/verify", List.of("get"),
-                CREDITS + "/admin/audit", List.of("get"));
+        Map<String, List<String>> routes = Map.ofEntries(
+                Map.entry(CREDITS + "/balance", List.of("get")),
+                Map.entry(CREDITS + "/allocate", List.of("post")),
+                Map.entry(CREDITS + "/transactions", List.of("get")),
+                Map.entry(CREDITS + "/deduct", List.of("post")),
+                Map.entry(CREDITS + "/refund", List.of("post")),
+                Map.entry(CREDITS + "/admin/api-keys", List.of("get", "post")),
+                Map.entry(CREDITS + "/admin/api-keys/{id}", List.of("delete")),
+                Map.entry(CREDITS + "/admin/ledger/verify", List.of("get")),
+                Map.entry(CREDITS + "/admin/audit", List.of("get")),
+                Map.entry(CREDITS + "/holds", List.of("post")),
+                Map.entry(CREDITS + "/holds/{id}", List.of("get")),
+                Map.entry(CREDITS + "/holds/{id}/capture", List.of("post")),
+                Map.entry(CREDITS + "/holds/{id}/release", List.of("post")));
         routes.forEach((path, methods) -> {
             assertThat(paths.has(path)).as("%s in %s", path, paths.propertyNames()).isTrue();
             for (String method : methods) {
