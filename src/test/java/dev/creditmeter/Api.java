@@ -55,6 +55,11 @@ public final class Api {
         return send(token, builder, all);
     }
 
+    public Response put(String token, String path, String body) {
+        var builder = HttpRequest.newBuilder(URI.create(base + path)).PUT(HttpRequest.BodyPublishers.ofString(body));
+        return send(token, builder, Map.of("Content-Type", "application/json"));
+    }
+
     public Response postBytes(String token, String path, byte[] body, String contentType) {
         var builder = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         return send(token, builder, Map.of("Content-Type", contentType));

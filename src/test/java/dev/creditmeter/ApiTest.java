@@ -42,6 +42,8 @@ public abstract class ApiTest {
         registry.add("creditmeter.security.jwt.issuer-uri", JWT::issuer);
         registry.add("creditmeter.security.jwt.jwk-set-uri", JWT::jwkSetUri);
         registry.add("creditmeter.idempotency.wait", () -> "2s");
+        registry.add("creditmeter.openrouter.base-url", FakeOpenRouter::baseUrl);
+        registry.add("creditmeter.openrouter.platform-key", () -> FakeOpenRouter.PLATFORM_KEY);
     }
 
     @LocalServerPort

@@ -68,6 +68,8 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, CREDITS + "/allocate", CREDITS + "/deduct", CREDITS + "/refund",
                                 CREDITS + "/usage/events")
                         .hasAnyRole("ADMIN", "SERVICE")
+                        .requestMatchers(HttpMethod.PUT, CREDITS + "/pricing/models/**").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.POST, CREDITS + "/pricing/sync").hasRole("ADMIN")
                         .anyRequest().authenticated())
                 .oauth2ResourceServer(resource -> resource
                         .authenticationManagerResolver(request -> manager)

@@ -1,0 +1,101 @@
+package dev.creditmeter;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * A stand-in for OpenRouter's API on a local port, shared by every test (ApiTest points
+ * {@code creditmeter.openrouter.base-url} at it). It insists on the platform key and answers
+ * {@code GET /api/v1/models} with whatever a test set, by default a list shaped like OpenRouter's.
+ */
+public final class FakeOpenRouter {
+
+    /** The platform key the service is configured with: a canary that must never reach a log. */
+    public static final String PLATFORM_KEY = "sk-or-v1-platformcanary" + UUID.randomUUID().toString().replace("-", "");
+
+    /** OpenRouter's shape, trimmed: prices are USD per token as decimal strings; the router has none (-1). */
+    public static final String REALISTIC_MODELS = """
+            {"data": [
+              {"id": "openai/gpt-4o", "canonical_slug": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "created": 1715367049,
+               "context_length": 128000,
+               "architecture": {"modality": "text+image->text", "input_modalities": ["text", "image"],
+                                "output_modalities": ["text"], "tokenizer": "GPT", "instruct_type": null},
+               "pricing": {"prompt": "0.0000025", "completion": "0.00001", "request": "0", "image": "0.003613",
+                           "web_search": "0", "internal_reasoning": "0", "input_cache_read": "0.00000125"},
+               "top_provider": {"context_length": 128000, "max_completion_tokens": 16384, "is_moderated": true},
+               "supported_parameters": ["max_tokens", "temperature", "tools"]},
+              {"id": "openai/gpt-4o-mini", "name": "OpenAI: GPT-4o-mini", "context_length": 128000,
+               "pricing": {"prompt": "0.00000015", "completion": "0.0000006", "request": "0", "image": "0.000217"}},
+              {"id": "meta-llama/llama-3.1-8b-instruct:free", "name": "Meta: Llama 3.1 8B Instruct (free)",
+               "context_length": 131072, "pricing": {"prompt": "0", "completion": "0", "request": "0", "image": "0"}},
+              {"id": "openrouter/auto", "name": "Auto Router", "context_length": 2000000,
+               "pricing": {"prompt": "-1", "completion": "-1"}},
+              {"id": "broken/model-without-completion-price", "name": "Broken", "pricing": {"prompt": "0.000001"}}
+            ]}
+            """;
+
+    private static final HttpServer SERVER = start();
+    private static final List<String> AUTHORIZATIONS = new CopyOnWriteArrayList<>();
+    private static volatile int status = 200;
+    private static volatile String body = REALISTIC_MODELS;
+
+    private FakeOpenRouter() {
+    }
+
+    /** What {@code creditmeter.openrouter.base-url} is set to. */
+    public static String baseUrl() {
+        return "http://127.0.0.1:" + SERVER.getAddress().getPort() + "/api/v1";
+    }
+
+    /** The next answers to {@code GET /models}, until changed. */
+    public static void answerModels(int status, String body) {
+        FakeOpenRouter.status = status;
+        FakeOpenRouter.body = body;
+    }
+
+    /** Every Authorization header received so far, oldest first. */
+    public static List<String> authorizations() {
+        return List.copyOf(AUTHORIZATIONS);
+    }
+
+    private static HttpServer start() {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            server.createContext("/api/v1/models", FakeOpenRouter::models);
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void models(HttpExchange exchange) throws IOException {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        AUTHORIZATIONS.add(String.valueOf(authorization));
+        if (!"GET".equals(exchange.getRequestMethod())) {
+            reply(exchange, 405, "{\"error\":{\"code\":405,\"message\":\"Method not allowed\"}}");
+        } else if (!("Bearer " + PLATFORM_KEY).equals(authorization)) {
+            reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
+        } else {
+            reply(exchange, status, body);
+        }
+    }
+
+    private static void reply(HttpExchange exchange, int status, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+        exchange.close();
+    }
+}
