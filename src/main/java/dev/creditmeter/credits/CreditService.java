@@ -86,21 +86,17 @@ public class CreditService {
         return result;
     }
 
-    /** Opens the account with its sign-up allowance if the user has none yet. */
-    @Transactional
-    public void ensureAccount(String userId) {
-        accounts.provision(userId, signup, clock.instant());
-    }
-
     /**
-     * Charges a recorded usage event in full, also into debt; the ledger row links the event.
-     * The account must exist ({@link #ensureAccount}). Returns the account after the charge.
+     * Charges a recorded usage event in full, also into debt; the ledger row links the event. A user
+     * without an account gets one first; the common case, an existing account, costs one statement.
      */
     @Transactional
     public Account settleUsage(String userId, Money amount, String service, String model, long usageEventId) {
         var entry = new LedgerEntry("usage", service, service, model, null, Map.of(), null, usageEventId);
-        return accounts.settle(userId, amount, entry)
-                .orElseThrow(() -> new IllegalStateException("No account for " + userId));
+        return accounts.settle(userId, amount, entry).orElseGet(() -> {
+            accounts.provision(userId, signup, clock.instant());
+            return accounts.settle(userId, amount, entry).orElseThrow();
+        });
     }
 
     public sealed interface PlaceHoldResult {

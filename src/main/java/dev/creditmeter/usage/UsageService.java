@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Records a usage event and charges it in one transaction: open the account if needed, claim the
- * (user, event_id) slot together with the hourly rollup, then settle the charge with its ledger row.
+ * Records a usage event and charges it in one transaction: claim the (user, event_id) slot together
+ * with the hourly rollup, then settle the charge with its ledger row, opening the account if needed.
  * A duplicate event_id finds the slot taken and answers with the original event, charging nothing.
  * Capturing a hold records and charges its usage the same way, in the transaction that resolves the hold.
  */
@@ -158,9 +158,9 @@ public class UsageService {
     }
 
     /**
-     * Records the event and charges it, inside the caller's transaction: open the account if needed, claim
-     * the (user, event_id) slot with the rollup, then settle the charge with its ledger row (linked to the
-     * hold for a capture).
+     * Records the event and charges it, inside the caller's transaction: claim the (user, event_id) slot
+     * with the rollup, then settle the charge with its ledger row (opening the account if the user has none;
+     * linked to the hold for a capture).
      */
     private Tracked recordAndCharge(Track t, Pricing.Quote quote, Hold hold) {
         String eventId = t.eventId() != null ? t.eventId() : UUID.randomUUID().toString();
@@ -174,7 +174,6 @@ public class UsageService {
                 total, quote.free(), t.byok(), quote.source().name().toLowerCase(Locale.ROOT),
                 t.metadata() == null ? Map.of() : t.metadata(), clock.instant().truncatedTo(ChronoUnit.MICROS));
 
-        credits.ensureAccount(t.userId());
         var id = events.insert(event);
         if (id.isEmpty()) {
             // This event_id was recorded before (or by a concurrent request that committed first).
