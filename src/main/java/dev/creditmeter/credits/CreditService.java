@@ -1,6 +1,8 @@
 package dev.creditmeter.credits;
 
 import dev.creditmeter.audit.AuditLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -17,6 +19,8 @@ import java.util.Optional;
 @Service
 public class CreditService {
 
+    private final Counter insufficientDeducts;
+    private final Counter insufficientHolds;
     private final Accounts accounts;
     private final Holds holds;
     private final LedgerEntries ledger;
@@ -25,13 +29,21 @@ public class CreditService {
     private final Clock clock;
 
     CreditService(Accounts accounts, Holds holds, LedgerEntries ledger, SignupPolicy signup, AuditLog audit,
-                  Clock clock) {
+                  Clock clock, MeterRegistry meters) {
+        this.insufficientDeducts = refusals(meters, "deduct");
+        this.insufficientHolds = refusals(meters, "hold");
         this.accounts = accounts;
         this.holds = holds;
         this.ledger = ledger;
         this.signup = signup;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    private static Counter refusals(MeterRegistry meters, String operation) {
+        return Counter.builder("creditmeter.credits.insufficient")
+                .description("Requests refused because the available balance did not cover them")
+                .tag("operation", operation).register(meters);
     }
 
     /** The account, created with its sign-up allowance on first use. */
@@ -78,7 +90,10 @@ public class CreditService {
                         .orElseGet(() -> new DeductResult.NoAccount(userId)));
         String outcome = switch (result) {
             case DeductResult.Deducted d -> "success";
-            case DeductResult.Insufficient i -> "insufficient_credits";
+            case DeductResult.Insufficient i -> {
+                insufficientDeducts.increment();
+                yield "insufficient_credits";
+            }
             case DeductResult.NoAccount n -> "no_account";
         };
         audit.record(actor, "credit.deduct", userId, null, outcome,
@@ -117,7 +132,10 @@ public class CreditService {
         accounts.provision(userId, signup, now);
         return holds.place(userId, amount, now, now.plus(ttl), metadata)
                 .<PlaceHoldResult>map(PlaceHoldResult.Placed::new)
-                .orElseGet(() -> new PlaceHoldResult.Insufficient(amount, accounts.find(userId).orElseThrow().available()));
+                .orElseGet(() -> {
+                    insufficientHolds.increment();
+                    return new PlaceHoldResult.Insufficient(amount, accounts.find(userId).orElseThrow().available());
+                });
     }
 
     /**

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -90,6 +91,25 @@ class UsageEvents {
         return jdbc.sql(SELECT + " where e.user_id = :userId and e.event_id = :eventId")
                 .param("userId", userId).param("eventId", eventId)
                 .query(this::row).optional();
+    }
+
+    /** Models that were used but had no price, since a time, most events first. */
+    record Unpriced(String service, String model, long eventCount, long tokens, Instant lastSeen) {
+    }
+
+    List<Unpriced> unpricedSince(Instant since) {
+        return jdbc.sql("""
+                        select service, model, count(*) as events, sum(tokens_used) as tokens, max(created_at) as last_seen
+                        from usage_events
+                        where pricing = 'unpriced' and created_at >= :since
+                        group by service, model
+                        order by events desc, service, model
+                        limit 500
+                        """)
+                .param("since", Timestamp.from(since))
+                .query((rs, n) -> new Unpriced(rs.getString("service"), rs.getString("model"), rs.getLong("events"),
+                        rs.getLong("tokens"), rs.getObject("last_seen", OffsetDateTime.class).toInstant()))
+                .list();
     }
 
     private UsageEvent row(ResultSet rs, int n) throws SQLException {

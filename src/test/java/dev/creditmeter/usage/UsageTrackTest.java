@@ -106,6 +106,9 @@ class UsageTrackTest extends ApiTest {
         assertThat(event.path("total_cost").decimalValue()).isEqualByComparingTo("0");
         var metrics = api.get(adminKey(), "/actuator/prometheus").body();
         assertThat(metrics).containsPattern("creditmeter_usage_unpriced_total [1-9]");
+        var unpriced = api.get(adminKey(), "/api/v1/credits/admin/usage/unpriced").json();
+        assertThat(unpriced.findValuesAsString("model")).contains("nobody/unknown-model");
+        assertThat(api.get(keyFor(user, "user"), "/api/v1/credits/admin/usage/unpriced").status()).isEqualTo(403);
     }
 
     @Test
@@ -127,6 +130,8 @@ class UsageTrackTest extends ApiTest {
         assertThat(event.path("balance_after").decimalValue()).isEqualByComparingTo("-6.5");
         var refused = deduct(adminKey(), user, "1", Map.of());
         assertThat(refused.status()).isEqualTo(400);
+        assertThat(api.get(adminKey(), "/actuator/prometheus").body())
+                .containsPattern("creditmeter_credits_insufficient_total\\{operation=\"deduct\"\\} [1-9]");
         assertThat(refused.detail()).isEqualTo("Insufficient credits. Required: 1, Available: -6.5");
 
         var repaid = allocate(user, "10").json();
