@@ -35,6 +35,8 @@ class UsageBenchmark extends ApiTest {
     private static final Duration MEASURE = Duration.ofSeconds(15);
     private static final int ROUNDS = 3;
     private static final int SUMMARY_CALLS = 300;
+    private static final int BATCH = 100;
+    private static final int BATCH_CLIENTS = 4;
 
     @Autowired
     DataSource dataSource;
@@ -68,22 +70,47 @@ class UsageBenchmark extends ApiTest {
             }
         };
         Bench.Operation overJdbc = client -> threeStatements(users.get(client));
+        URI events = URI.create("http://127.0.0.1:" + port + "/api/v1/credits/usage/events");
+        Bench.Operation batchOverHttp = client -> {
+            var batch = new StringBuilder("{\"events\":[");
+            for (int i = 0; i < BATCH; i++) {
+                batch.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(users.get(client))
+                        .append("\",\"service\":\"openrouter\",\"model\":\"openai/gpt-4o\",\"input_tokens\":120,")
+                        .append("\"output_tokens\":40,\"cost\":0.0007,\"event_id\":\"b").append(sequence.incrementAndGet())
+                        .append("\"}");
+            }
+            var response = httpClient.send(HttpRequest.newBuilder(events)
+                    .header("Authorization", "Bearer " + service)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(batch.append("]}").toString()))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200 || response.body().contains("\"rejected\"")) {
+                throw new IllegalStateException(response.body());
+            }
+        };
 
         List<Bench.Result> httpRounds = new ArrayList<>();
         List<Bench.Result> jdbcRounds = new ArrayList<>();
+        List<Bench.Result> batchRounds = new ArrayList<>();
         Bench.measure("warm-up http", CLIENTS, WARMUP, overHttp);
         Bench.measure("warm-up jdbc", CLIENTS, WARMUP, overJdbc);
+        Bench.measure("warm-up batch", BATCH_CLIENTS, WARMUP, batchOverHttp);
         for (int round = 0; round < ROUNDS; round++) {
             jdbcRounds.add(Bench.measure("jdbc", CLIENTS, MEASURE, overJdbc));
             httpRounds.add(Bench.measure("http", CLIENTS, MEASURE, overHttp));
+            batchRounds.add(Bench.measure("batch", BATCH_CLIENTS, MEASURE, batchOverHttp));
         }
         Bench.Result http = Bench.median("POST /usage/track over HTTP", httpRounds);
         Bench.Result jdbcResult = Bench.median("3 statements over JDBC (baseline)", jdbcRounds);
+        Bench.Result batch = Bench.median("POST /usage/events (" + BATCH + " per request)", batchRounds);
         System.out.println();
-        System.out.printf(Locale.ROOT, "BENCHMARK %d clients, %d rounds of %ds, medians%n", CLIENTS, ROUNDS, MEASURE.toSeconds());
+        System.out.printf(Locale.ROOT, "BENCHMARK %d clients (%d for batches), %d rounds of %ds, medians%n",
+                CLIENTS, BATCH_CLIENTS, ROUNDS, MEASURE.toSeconds());
         System.out.println(jdbcResult.line());
         System.out.println(http.line());
+        System.out.println(batch.line() + String.format(Locale.ROOT, "   = %.0f events/s", batch.perSecond() * BATCH));
         System.out.printf(Locale.ROOT, "BENCHMARK track HTTP / JDBC throughput ratio: %.2f%n", http.perSecond() / jdbcResult.perSecond());
+        System.out.printf(Locale.ROOT, "BENCHMARK batch events/s / JDBC ratio: %.2f%n", batch.perSecond() * BATCH / jdbcResult.perSecond());
 
         summariesOfAMillionEvents(httpClient);
         assertLedgerConsistent();
