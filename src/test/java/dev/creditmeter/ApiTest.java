@@ -12,7 +12,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -90,6 +97,30 @@ public abstract class ApiTest {
     protected Api.Response deduct(String token, String userId, String amount, Map<String, String> headers) {
         return api.post(token, "/api/v1/credits/deduct",
                 "{\"user_id\":\"" + userId + "\",\"amount\":" + amount + ",\"service\":\"llm\"}", headers);
+    }
+
+    /** Runs n calls at once, released together by a latch, and returns their answers in order. */
+    protected static List<Api.Response> inParallel(int n, IntFunction<Api.Response> call) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Api.Response>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return call.apply(index);
+                }));
+            }
+            start.countDown();
+            List<Api.Response> responses = new ArrayList<>();
+            for (var future : futures) {
+                responses.add(future.get());
+            }
+            return responses;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     protected void assertLedgerConsistent() {

@@ -10,14 +10,8 @@ import tools.jackson.databind.JsonNode;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -412,35 +406,6 @@ class HoldsTest extends ApiTest {
             assertThat(found.path("ledger_sum").decimalValue()).isEqualByComparingTo("5");
         } finally {
             jdbc.sql("update credit_accounts set held_micros = 2000000 where user_id = ?").param(user).update();
-        }
-    }
-
-    interface Call {
-        Api.Response call(int index);
-    }
-
-    /** Runs n calls at once, released together by a latch, and returns their answers in order. */
-    static List<Api.Response> inParallel(int n, Call call) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<Api.Response>> futures = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int index = i;
-                Callable<Api.Response> task = () -> {
-                    start.await();
-                    return call.call(index);
-                };
-                futures.add(pool.submit(task));
-            }
-            start.countDown();
-            List<Api.Response> responses = new ArrayList<>();
-            for (var future : futures) {
-                responses.add(future.get());
-            }
-            return responses;
-        } finally {
-            pool.shutdownNow();
         }
     }
 }

@@ -10,12 +10,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -162,27 +158,10 @@ class UsageTrackTest extends ApiTest {
     void theSameEventSentOneHundredTimesInParallelIsRecordedAndChargedOnce() throws Exception {
         String user = newUserId();
         String body = "{\"user_id\":\"" + user + "\",\"service\":\"openrouter\",\"cost\":0.01,\"event_id\":\"parallel\"}";
-        var pool = Executors.newFixedThreadPool(32);
-        try {
-            var start = new CountDownLatch(1);
-            List<Future<Api.Response>> futures = new ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    return api.post(adminKey(), TRACK, body);
-                }));
-            }
-            start.countDown();
-            List<Long> ids = new ArrayList<>();
-            for (var future : futures) {
-                var response = future.get();
-                assertThat(response.status()).as(response.body()).isEqualTo(200);
-                ids.add(response.json().path("id").asLong());
-            }
-            assertThat(ids).containsOnly(ids.getFirst());
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Api.Response> responses = inParallel(100, i -> api.post(adminKey(), TRACK, body));
+
+        assertThat(responses).allSatisfy(r -> assertThat(r.status()).as(r.body()).isEqualTo(200));
+        assertThat(responses).extracting(r -> r.json().path("id").asLong()).containsOnly(responses.getFirst().json().path("id").asLong());
         assertThat(jdbc.sql("select count(*) from usage_events where user_id = ?").param(user).query(Long.class).single())
                 .isEqualTo(1);
         assertThat(balanceOf(user).path("balance").decimalValue()).isEqualByComparingTo("4.9885");
