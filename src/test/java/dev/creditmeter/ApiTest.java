@@ -51,6 +51,7 @@ public abstract class ApiTest {
         registry.add("creditmeter.idempotency.wait", () -> "2s");
         registry.add("creditmeter.openrouter.base-url", FakeOpenRouter::baseUrl);
         registry.add("creditmeter.openrouter.platform-key", () -> FakeOpenRouter.PLATFORM_KEY);
+        registry.add("creditmeter.openrouter.retry-backoff", () -> "20ms");
     }
 
     @LocalServerPort

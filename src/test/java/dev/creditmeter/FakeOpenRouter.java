@@ -8,6 +8,11 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -72,6 +77,7 @@ public final class FakeOpenRouter {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             server.createContext("/api/v1/models", FakeOpenRouter::models);
+            server.createContext("/api/v1/key", FakeOpenRouter::key);
             server.start();
             return server;
         } catch (IOException e) {
@@ -88,6 +94,46 @@ public final class FakeOpenRouter {
             reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
         } else {
             reply(exchange, status, body);
+        }
+    }
+
+    /** A scripted answer to {@code GET /key}. */
+    public record Answer(int status, String body, String retryAfter) {
+    }
+
+    private static final Map<String, String> KEYS = new ConcurrentHashMap<>();
+    private static final Map<String, Queue<Answer>> NEXT_KEY_ANSWERS = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> KEY_REQUESTS = new ConcurrentHashMap<>();
+
+    /** From now on {@code GET /key} with this key answers 200 with this label and limit_remaining (JSON). */
+    public static void registerKey(String key, String label, String limitRemaining) {
+        KEYS.put(key, "{\"data\":{\"label\":\"" + label + "\",\"usage\":0.25,\"limit\":10,\"limit_remaining\":"
+                + limitRemaining + ",\"is_free_tier\":false,\"rate_limit\":{\"requests\":10,\"interval\":\"10s\"}}}");
+    }
+
+    /** The next answers for this key, before the registered one. */
+    public static void answerKeyNext(String key, Answer... answers) {
+        NEXT_KEY_ANSWERS.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>()).addAll(List.of(answers));
+    }
+
+    public static int keyRequests(String key) {
+        return KEY_REQUESTS.computeIfAbsent(key, k -> new AtomicInteger()).get();
+    }
+
+    private static void key(HttpExchange exchange) throws IOException {
+        String authorization = String.valueOf(exchange.getRequestHeaders().getFirst("Authorization"));
+        String key = authorization.startsWith("Bearer ") ? authorization.substring(7) : "";
+        KEY_REQUESTS.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+        Answer next = NEXT_KEY_ANSWERS.getOrDefault(key, new ConcurrentLinkedQueue<>()).poll();
+        if (next != null) {
+            if (next.retryAfter() != null) {
+                exchange.getResponseHeaders().add("Retry-After", next.retryAfter());
+            }
+            reply(exchange, next.status(), next.body());
+        } else if (KEYS.containsKey(key)) {
+            reply(exchange, 200, KEYS.get(key));
+        } else {
+            reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"User not found.\"}}");
         }
     }
 
