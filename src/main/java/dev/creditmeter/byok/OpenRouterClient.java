@@ -4,13 +4,15 @@ import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Every call to OpenRouter goes through here: base URL and attribution headers from configuration,
@@ -57,8 +59,10 @@ public class OpenRouterClient {
         Duration backoff = settings.retryBackoff();
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             Duration wait;
+            var pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
             try {
-                HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                // The request timeout covers the wait for the headers; this bounds the body as well.
+                HttpResponse<String> response = pending.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 reply = new Reply(response.statusCode(), response.body(), null);
                 if (response.statusCode() == 429) {
                     Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
@@ -72,11 +76,14 @@ public class OpenRouterClient {
                 } else {
                     return reply;
                 }
-            } catch (IOException e) {
-                reply = new Reply(0, null, e.getClass().getSimpleName());
+            } catch (ExecutionException | TimeoutException e) {
+                pending.cancel(true);
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                reply = new Reply(0, null, cause == null ? "no answer" : cause.getClass().getSimpleName());
                 wait = backoff;
                 backoff = backoff.multipliedBy(2);
             } catch (InterruptedException e) {
+                pending.cancel(true);
                 Thread.currentThread().interrupt();
                 return new Reply(0, null, "interrupted");
             }

@@ -1,5 +1,7 @@
 package dev.creditmeter.pricing;
 
+import dev.creditmeter.byok.OpenRouterClient;
+import dev.creditmeter.byok.OpenRouterProperties;
 import dev.creditmeter.credits.Money;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
@@ -7,25 +9,12 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.net.ConnectException;
-import dev.creditmeter.byok.OpenRouterProperties;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Reads OpenRouter's model list, {@code GET {base}/models}, with the platform key, and turns its prices
@@ -34,27 +23,22 @@ import java.util.concurrent.TimeoutException;
  * Failure reasons are our own words: never an exception message, which might quote a request.
  */
 @Component
-class OpenRouterModels implements AutoCloseable {
+class OpenRouterModels {
 
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /** Catalogue prices above a billion credits per million tokens are not taken as prices. */
     private static final long MAX_MICROS_PER_MILLION = Money.MAX_CREDITS.longValueExact() * Money.MICROS_PER_CREDIT;
     private static final int MAX_PRICE_LENGTH = 64;
 
     private final OpenRouterProperties settings;
-    private final HttpClient http;
+    private final OpenRouterClient openRouter;
     /** OpenRouter's documents, not our API's: lenient about their shape, exact about their numbers. */
     private final JsonMapper json = JsonMapper.builder()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .build();
 
-    OpenRouterModels(OpenRouterProperties settings) {
+    OpenRouterModels(OpenRouterProperties settings, OpenRouterClient openRouter) {
         this.settings = settings;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.openRouter = openRouter;
     }
 
     /** One model's price from the list, in micro-credits per million tokens. */
@@ -77,47 +61,14 @@ class OpenRouterModels implements AutoCloseable {
     }
 
     private String download() {
-        var request = HttpRequest.newBuilder(settings.resolve("/models"))
-                .timeout(READ_TIMEOUT)
-                .header("Accept", "application/json")
-                .GET();
-        if (settings.platformKey() != null) {
-            request.header("Authorization", "Bearer " + settings.platformKey());
+        var reply = openRouter.get("/models", settings.platformKey());
+        if (reply.status() == 0) {
+            throw new Unavailable("OpenRouter did not answer (" + reply.failure() + ")");
         }
-        CompletableFuture<HttpResponse<String>> pending =
-                http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
-        HttpResponse<String> response;
-        try {
-            // The request timeout covers the wait for the headers; this bounds the body as well.
-            response = pending.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            pending.cancel(true);
-            throw new Unavailable("OpenRouter did not answer within " + READ_TIMEOUT.toSeconds() + " s");
-        } catch (InterruptedException e) {
-            pending.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new Unavailable("interrupted");
-        } catch (ExecutionException e) {
-            throw new Unavailable(describe(e.getCause()));
+        if (reply.status() != 200) {
+            throw new Unavailable("OpenRouter answered HTTP " + reply.status());
         }
-        if (response.statusCode() != 200) {
-            throw new Unavailable("OpenRouter answered HTTP " + response.statusCode());
-        }
-        return response.body();
-    }
-
-    private static String describe(Throwable failure) {
-        Throwable cause = failure;
-        while (cause != null && !(cause instanceof IOException) && cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
-        }
-        return switch (cause) {
-            case HttpConnectTimeoutException t -> "connecting to OpenRouter timed out after " + CONNECT_TIMEOUT.toSeconds() + " s";
-            case HttpTimeoutException t -> "OpenRouter did not answer within " + READ_TIMEOUT.toSeconds() + " s";
-            case ConnectException c -> "could not connect to OpenRouter";
-            case IOException io -> "network error talking to OpenRouter (" + io.getClass().getSimpleName() + ")";
-            case null, default -> "request to OpenRouter failed";
-        };
+        return reply.body();
     }
 
     Listed parse(String body) {
@@ -182,10 +133,5 @@ class OpenRouterModels implements AutoCloseable {
         }
         long rounded = micros.setScale(0, RoundingMode.HALF_EVEN).longValueExact();
         return rounded <= MAX_MICROS_PER_MILLION ? rounded : null;
-    }
-
-    @Override
-    public void close() {
-        http.close();
     }
 }
