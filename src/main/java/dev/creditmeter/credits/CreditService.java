@@ -65,6 +65,22 @@ public class CreditService {
         return account;
     }
 
+    /**
+     * Adds non-expiring bonus credits that another feature awards (a coupon redemption), provisioning an
+     * unknown user first; the ledger row has type {@code bonus}. Joins the caller's transaction, so the
+     * award commits or rolls back with whatever earned it. The caller audits the action it belongs to.
+     *
+     * @param counterparty where the credits come from, e.g. {@code coupon:WELCOME10}
+     */
+    @Transactional
+    public Account grantBonus(String userId, Money amount, String counterparty, Map<String, Object> metadata) {
+        if (!amount.isPositive()) {
+            throw new IllegalArgumentException("A bonus must be positive");
+        }
+        accounts.provision(userId, signup, clock.instant());
+        return accounts.credit(userId, amount, LedgerEntry.of("bonus", counterparty, metadata, null)).orElseThrow();
+    }
+
     public sealed interface DeductResult {
         record Deducted(Account account) implements DeductResult {
         }

@@ -70,6 +70,11 @@ class SecurityConfiguration {
                         .hasAnyRole("ADMIN", "SERVICE")
                         .requestMatchers(HttpMethod.PUT, CREDITS + "/pricing/models/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, CREDITS + "/pricing/sync").hasRole("ADMIN")
+                        // Coupons: creating, listing and deactivating are for admins; validate, redeem and
+                        // the redemptions list are for every role (a user acts on itself).
+                        .requestMatchers(HttpMethod.POST, CREDITS + "/coupons/create").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.GET, CREDITS + "/coupons").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.DELETE, CREDITS + "/coupons/*").hasRole("ADMIN")
                         .anyRequest().authenticated())
                 .oauth2ResourceServer(resource -> resource
                         .authenticationManagerResolver(request -> manager)

@@ -38,6 +38,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, detail, errors);
     }
 
+    /** A 422 whose detail is the contract's own text rather than "field: message". */
+    public static ApiException invalid(String detail, InvalidField error) {
+        return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, detail, List.of(error));
+    }
+
     public static ApiException invalid(String field, String message) {
         return invalid(List.of(new InvalidField(field, message)));
     }

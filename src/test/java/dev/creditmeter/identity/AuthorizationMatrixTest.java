@@ -114,7 +114,21 @@ class AuthorizationMatrixTest extends ApiTest {
             new Route("DELETE /admin/api-keys/{id}", ADMIN, 200,
                     (t, c) -> t.deleteVictimKey(c)),
             new Route("GET /actuator/prometheus", ADMIN_SERVICE, 200,
-                    (t, c) -> t.api.get(c.token(), "/actuator/prometheus")));
+                    (t, c) -> t.api.get(c.token(), "/actuator/prometheus")),
+            new Route("POST /coupons/create", ADMIN, 200,
+                    (t, c) -> t.api.post(c.token(), CREDITS + "/coupons/create",
+                            "{\"coupon_type\":\"credit_bonus\",\"value\":1}")),
+            new Route("GET /coupons", ADMIN, 200,
+                    (t, c) -> t.api.get(c.token(), CREDITS + "/coupons?limit=5")),
+            new Route("DELETE /coupons/{code}", ADMIN, 200,
+                    (t, c) -> t.api.delete(c.token(), CREDITS + "/coupons/" + t.newCoupon("credit_bonus"))),
+            new Route("GET /coupons/validate/{code}", ANY, 200,
+                    (t, c) -> t.api.get(c.token(), CREDITS + "/coupons/validate/" + t.newCoupon("credit_bonus"))),
+            new Route("POST /coupons/redeem {user_id: <other>}", ANY, 200,
+                    (t, c) -> t.api.post(c.token(), CREDITS + "/coupons/redeem",
+                            "{\"code\":\"" + t.newCoupon("fixed_discount") + "\",\"user_id\":\"" + c.other() + "\"}")),
+            new Route("GET /coupons/redemptions?user_id=<other>", ANY, 200,
+                    (t, c) -> t.api.get(c.token(), CREDITS + "/coupons/redemptions?user_id=" + c.other())));
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(CallerKind.class)
@@ -355,6 +369,13 @@ class AuthorizationMatrixTest extends ApiTest {
         return new Ctx(kind, token, self, other);
     }
 
+    /** A fresh coupon, created by the bootstrap admin, for a route that needs one. */
+    private String newCoupon(String type) {
+        var created = api.post(adminKey(), CREDITS + "/coupons/create", "{\"coupon_type\":\"" + type + "\",\"value\":1}");
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        return created.json().path("code").asString();
+    }
+
     /** Issues a key through the admin route, checks that it works, then revokes it. */
     private String revokedKey(String userId, String role) {
         var created = api.post(adminKey(), CREDITS + "/admin/api-keys",
@@ -388,7 +409,17 @@ class AuthorizationMatrixTest extends ApiTest {
             return;
         }
         String expected = caller.kind().role == Effective.USER ? caller.self() : caller.other();
-        if (route.name().startsWith("GET /balance") || route.name().startsWith("POST /")
+        if (route.name().startsWith("POST /coupons/redeem")) {
+            String code = response.json().path("code").asString();
+            var redemptions = api.get(adminKey(), CREDITS + "/coupons/redemptions?user_id=" + expected);
+            soft.assertThat(redemptions.json().valueStream().map(r -> r.path("code").asString()).toList())
+                    .as(what + " redeems for").contains(code);
+        } else if (route.name().startsWith("GET /coupons/redemptions")) {
+            soft.assertThat(response.json().valueStream().map(r -> r.path("user_id").asString()).distinct().toList())
+                    .as(what + " rows belong to").isSubsetOf(expected);
+        } else if (route.name().contains("/coupons")) {
+            return;
+        } else if (route.name().startsWith("GET /balance") || route.name().startsWith("POST /")
                 && !route.name().contains("admin")) {
             soft.assertThat(response.json().path("user_id").asString()).as(what + " acts on").isEqualTo(expected);
         } else if (route.name().startsWith("GET /transactions")) {
