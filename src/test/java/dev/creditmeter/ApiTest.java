@@ -49,6 +49,8 @@ public abstract class ApiTest {
         registry.add("creditmeter.security.jwt.issuer-uri", JWT::issuer);
         registry.add("creditmeter.security.jwt.jwk-set-uri", JWT::jwkSetUri);
         registry.add("creditmeter.idempotency.wait", () -> "2s");
+        // Renewal tests call the job directly with a chosen time and rollover; the schedule must not race them.
+        registry.add("creditmeter.tiers.renewal-initial-delay", () -> "1h");
         registry.add("creditmeter.openrouter.base-url", FakeOpenRouter::baseUrl);
         registry.add("creditmeter.openrouter.platform-key", () -> FakeOpenRouter.PLATFORM_KEY);
         registry.add("creditmeter.openrouter.retry-backoff", () -> "20ms");

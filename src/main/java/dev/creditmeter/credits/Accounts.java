@@ -10,6 +10,8 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -128,6 +130,85 @@ class Accounts {
                 .param("signedAmount", Math.negateExact(amount.micros()))
                 .params(entryParams(entry))
                 .query(Accounts::row).optional();
+    }
+
+    /**
+     * Starts a new allowance period in ONE statement, if the row passes {@code guard}: the unused allowance
+     * expires (unless kept), the new allowance is granted with any debt (negative bonus) repaid from it first,
+     * and tier, period and free_tier_used are reset. Writes an {@code expiration} row when allowance expired,
+     * then the {@code monthly_reset} row, in that order, so the last row's balance_after is the balance.
+     * Empty when the account is missing or fails the guard.
+     */
+    Optional<Account> startPeriod(String userId, NewPeriod period, String guard, Map<String, Object> guardParams) {
+        var grantMetadata = new LinkedHashMap<String, Object>();
+        grantMetadata.put("tier", period.tier());
+        grantMetadata.put("allocation", period.allowance());
+        grantMetadata.put("next_reset", period.resetDate().toString());
+        grantMetadata.put("reason", period.reason());
+        return jdbc.sql("""
+                        with old as (
+                            select user_id, tier, allowance_micros, bonus_micros,
+                                   case when cast(:keep as boolean) then allowance_micros else 0 end as kept_micros
+                            from credit_accounts
+                            where user_id = :userId and %s
+                            for update
+                        ), changed as (
+                            update credit_accounts a
+                            set tier                     = :tier,
+                                allocated_monthly_micros = :allowance,
+                                allowance_micros         = o.kept_micros + :allowance - least(:allowance, greatest(-o.bonus_micros, 0)),
+                                bonus_micros             = o.bonus_micros + least(:allowance, greatest(-o.bonus_micros, 0)),
+                                free_tier_used_micros    = 0,
+                                period_start             = :periodStart,
+                                reset_date               = :resetDate,
+                                updated_at               = now()
+                            from old o
+                            where a.user_id = o.user_id
+                            returning a.user_id, a.tier, a.allowance_micros, a.bonus_micros, a.held_micros,
+                                      a.allocated_monthly_micros, a.free_tier_used_micros, a.period_start, a.reset_date,
+                                      a.created_at, a.updated_at, o.tier as old_tier,
+                                      o.allowance_micros - o.kept_micros as expired_micros,
+                                      o.allowance_micros + o.bonus_micros as old_balance_micros
+                        ), entries as (
+                            insert into credit_transactions (user_id, amount_micros, balance_after_micros, transaction_type,
+                                                             counterparty, metadata)
+                            select user_id, amount, balance_after, type, counterparty, metadata
+                            from (select user_id, 1 as seq, -expired_micros as amount,
+                                         old_balance_micros - expired_micros as balance_after, 'expiration' as type,
+                                         'allowance_expiry' as counterparty,
+                                         jsonb_build_object('tier', old_tier, 'reason', cast(:reason as text)) as metadata
+                                  from changed where expired_micros > 0
+                                  union all
+                                  select user_id, 2, :allowance, allowance_micros + bonus_micros, 'monthly_reset',
+                                         'tier_allowance', cast(:grantMetadata as jsonb)
+                                  from changed) as rows
+                            order by seq
+                        )
+                        select * from changed
+                        """.formatted(guard))
+                .param("userId", userId)
+                .param("keep", period.keepUnusedAllowance())
+                .param("tier", period.tier())
+                .param("allowance", period.allowance().micros())
+                .param("periodStart", Timestamp.from(period.start()))
+                .param("resetDate", Timestamp.from(period.resetDate()))
+                .param("reason", period.reason())
+                .param("grantMetadata", json.writeValueAsString(grantMetadata))
+                .params(guardParams)
+                .query(Accounts::row).optional();
+    }
+
+    /** Locks up to {@code limit} accounts due for renewal that no other transaction holds, in user order. */
+    List<Account> claimDue(Instant now, int limit) {
+        return jdbc.sql("select " + COLUMNS + """
+                         from credit_accounts
+                        where reset_date <= :now
+                        order by user_id
+                        limit :limit
+                        for update skip locked
+                        """)
+                .param("now", Timestamp.from(now)).param("limit", limit)
+                .query(Accounts::row).list();
     }
 
     private Map<String, Object> entryParams(LedgerEntry entry) {

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -29,10 +30,12 @@ class CreditController {
 
     private final CreditService credits;
     private final IdempotentRequests idempotency;
+    private final ObjectProvider<TierRules> tiers;
 
-    CreditController(CreditService credits, IdempotentRequests idempotency) {
+    CreditController(CreditService credits, IdempotentRequests idempotency, ObjectProvider<TierRules> tiers) {
         this.credits = credits;
         this.idempotency = idempotency;
+        this.tiers = tiers;
     }
 
     record AllocateRequest(String userId, Money amount, String source, Map<String, Object> metadata) {
@@ -46,12 +49,14 @@ class CreditController {
     }
 
     @GetMapping("/balance")
-    @Operation(summary = "The caller's balance (created with the trial allowance on first call); "
+    @Operation(summary = "The caller's balance (created with the trial allowance on first call) and call quota; "
             + "admins and services may name a user_id")
     CreditBalance balance(Caller caller, @RequestParam(name = "user_id", required = false) String userId) {
         String target = caller.target(userId);
         new Validation().optionalText(target, "user_id").throwIfInvalid();
-        return CreditBalance.of(credits.balance(target));
+        Account account = credits.balance(target);
+        TierRules rules = tiers.getIfAvailable();
+        return CreditBalance.of(account, rules == null ? null : rules.apiCalls(account));
     }
 
     @PostMapping("/allocate")

@@ -3,6 +3,7 @@ package dev.creditmeter.credits;
 import dev.creditmeter.audit.AuditLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -24,20 +25,33 @@ public class CreditService {
     private final Accounts accounts;
     private final Holds holds;
     private final LedgerEntries ledger;
-    private final SignupPolicy signup;
+    private final SignupPolicy configuredSignup;
+    private final ObjectProvider<TierRules> tiers;
+    /** The sign-up policy with its allowance taken from the tier catalogue, settled on first use. */
+    private volatile SignupPolicy signup;
     private final AuditLog audit;
     private final Clock clock;
 
     CreditService(Accounts accounts, Holds holds, LedgerEntries ledger, SignupPolicy signup, AuditLog audit,
-                  Clock clock, MeterRegistry meters) {
+                  Clock clock, MeterRegistry meters, ObjectProvider<TierRules> tiers) {
         this.insufficientDeducts = refusals(meters, "deduct");
         this.insufficientHolds = refusals(meters, "hold");
         this.accounts = accounts;
         this.holds = holds;
         this.ledger = ledger;
-        this.signup = signup;
+        this.configuredSignup = signup;
+        this.tiers = tiers;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    private SignupPolicy signup() {
+        SignupPolicy resolved = signup;
+        if (resolved == null) {
+            resolved = configuredSignup.resolved(tiers.getIfAvailable());
+            signup = resolved;
+        }
+        return resolved;
     }
 
     private static Counter refusals(MeterRegistry meters, String operation) {
@@ -49,7 +63,7 @@ public class CreditService {
     /** The account, created with its sign-up allowance on first use. */
     @Transactional
     public Account balance(String userId) {
-        accounts.provision(userId, signup, clock.instant());
+        accounts.provision(userId, signup(), clock.instant());
         return accounts.find(userId).orElseThrow();
     }
 
@@ -57,7 +71,7 @@ public class CreditService {
     @Transactional
     public Account allocate(String userId, Money amount, String source, Map<String, Object> metadata,
                             String actor, String idempotencyKey) {
-        accounts.provision(userId, signup, clock.instant());
+        accounts.provision(userId, signup(), clock.instant());
         var entry = LedgerEntry.of("allocation", source, merge(metadata, "source", source), idempotencyKey);
         Account account = accounts.credit(userId, amount, entry).orElseThrow();
         audit.record(actor, "credit.allocate", userId, null, "success",
@@ -125,9 +139,51 @@ public class CreditService {
     public Account settleUsage(String userId, Money amount, String service, String model, long usageEventId) {
         var entry = new LedgerEntry("usage", service, service, model, null, Map.of(), null, usageEventId);
         return accounts.settle(userId, amount, entry).orElseGet(() -> {
-            accounts.provision(userId, signup, clock.instant());
+            accounts.provision(userId, signup(), clock.instant());
             return accounts.settle(userId, amount, entry).orElseThrow();
         });
+    }
+
+    public sealed interface SwitchTierResult {
+        Account account();
+
+        record Switched(Account account) implements SwitchTierResult {
+        }
+
+        /** The account already had the tier: nothing changed. */
+        record SameTier(Account account) implements SwitchTierResult {
+        }
+    }
+
+    /**
+     * Moves an account (provisioned first) to another tier in one statement: the unused allowance expires,
+     * the new allowance is granted (repaying debt first) and the new period starts. Same tier: no change.
+     */
+    @Transactional
+    public SwitchTierResult switchTier(String userId, NewPeriod period) {
+        accounts.provision(userId, signup(), clock.instant());
+        return accounts.startPeriod(userId, period, "tier <> :guardTier", Map.of("guardTier", period.tier()))
+                .<SwitchTierResult>map(SwitchTierResult.Switched::new)
+                .orElseGet(() -> new SwitchTierResult.SameTier(accounts.find(userId).orElseThrow()));
+    }
+
+    /**
+     * Locks up to {@code limit} accounts whose period ended by {@code now} and that no other node has
+     * locked, for the caller to renew in the same transaction.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public List<Account> claimDueRenewals(Instant now, int limit) {
+        return accounts.claimDue(now, limit);
+    }
+
+    /**
+     * Renews a claimed account whose period ended by {@code now}: starts {@code period} in one statement.
+     * Empty when the account was renewed meanwhile.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Optional<Account> renew(String userId, NewPeriod period, Instant now) {
+        return accounts.startPeriod(userId, period, "reset_date <= :guardNow",
+                Map.of("guardNow", java.sql.Timestamp.from(now)));
     }
 
     public sealed interface PlaceHoldResult {
@@ -145,7 +201,7 @@ public class CreditService {
     @Transactional
     public PlaceHoldResult placeHold(String userId, Money amount, Duration ttl, Map<String, Object> metadata) {
         Instant now = clock.instant();
-        accounts.provision(userId, signup, now);
+        accounts.provision(userId, signup(), now);
         return holds.place(userId, amount, now, now.plus(ttl), metadata)
                 .<PlaceHoldResult>map(PlaceHoldResult.Placed::new)
                 .orElseGet(() -> {

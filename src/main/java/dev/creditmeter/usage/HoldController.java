@@ -5,7 +5,9 @@ import dev.creditmeter.credits.IdempotentRequests;
 import dev.creditmeter.credits.Money;
 import dev.creditmeter.credits.Reply;
 import dev.creditmeter.identity.Caller;
+import dev.creditmeter.tiers.CallQuotas;
 import dev.creditmeter.web.ApiException;
+import dev.creditmeter.web.Problems;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -13,6 +15,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -22,6 +25,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
@@ -40,11 +44,16 @@ class HoldController {
     private final CreditService credits;
     private final UsageService usage;
     private final IdempotentRequests idempotency;
+    private final CallQuotas quotas;
+    private final Clock clock;
 
-    HoldController(CreditService credits, UsageService usage, IdempotentRequests idempotency) {
+    HoldController(CreditService credits, UsageService usage, IdempotentRequests idempotency, CallQuotas quotas,
+                   Clock clock) {
         this.credits = credits;
         this.usage = usage;
         this.idempotency = idempotency;
+        this.quotas = quotas;
+        this.clock = clock;
     }
 
     record PlaceRequest(String userId, Money amount, Long ttlSeconds, Map<String, Object> metadata) {
@@ -65,6 +74,7 @@ class HoldController {
             + "admins and services may name a user_id")
     @ApiResponse(responseCode = "201", content = @Content(schema = @Schema(implementation = HoldView.class)))
     @ApiResponse(responseCode = "402", description = "Insufficient credits. Required: <amount>, Available: <available>")
+    @ApiResponse(responseCode = "429", description = "API call quota exceeded")
     ResponseEntity<Object> place(Caller caller,
                                  @RequestHeader(name = IdempotentRequests.HEADER, required = false) String key,
                                  @RequestBody(required = false) PlaceRequest body) {
@@ -79,6 +89,10 @@ class HoldController {
                 .require(ttlSeconds >= 1 && ttlSeconds <= MAX_TTL_SECONDS, "ttl_seconds",
                         "must be from 1 to " + MAX_TTL_SECONDS)
                 .throwIfInvalid();
+        // Admission: a spent call quota refuses the hold before anything is reserved.
+        if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
+            return quotaExceeded(exceeded.quota());
+        }
         return idempotency.run(caller.actor(), key, "holds.place", request, () -> switch (credits.placeHold(
                 userId, request.amount(), Duration.ofSeconds(ttlSeconds), request.metadata())) {
             case CreditService.PlaceHoldResult.Placed p -> new Reply(HttpStatus.CREATED, HoldView.of(p.hold()));
@@ -162,6 +176,16 @@ class HoldController {
     /** A user acts on its own holds only; admins and services on any. */
     private static String owner(Caller caller) {
         return caller.mayActForOthers() ? null : caller.userId();
+    }
+
+    private ResponseEntity<Object> quotaExceeded(CallQuotas.Quota quota) {
+        return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+                .header("Retry-After", Long.toString(quota.retryAfterSeconds(clock.instant())))
+                .header("X-RateLimit-Limit", String.valueOf(quota.limit()))
+                .header("X-RateLimit-Remaining", String.valueOf(quota.remaining()))
+                .header("X-RateLimit-Reset", Long.toString(quota.resetsAt().getEpochSecond()))
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(Problems.of(HttpStatus.TOO_MANY_REQUESTS, "API call quota exceeded"));
     }
 
     private static Reply alreadyResolved(long id, String status) {

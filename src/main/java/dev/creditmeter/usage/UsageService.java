@@ -4,6 +4,7 @@ import dev.creditmeter.credits.CreditService;
 import dev.creditmeter.credits.Hold;
 import dev.creditmeter.credits.Money;
 import dev.creditmeter.pricing.Pricing;
+import dev.creditmeter.tiers.CallQuotas;
 import dev.creditmeter.web.ApiException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +24,8 @@ import java.util.UUID;
 
 /**
  * Records a usage event and charges it in one transaction: claim the (user, event_id) slot together
- * with the hourly rollup, then settle the charge with its ledger row, opening the account if needed.
+ * with the hourly rollup, then settle the charge with its ledger row, opening the account if needed, and
+ * count the call toward the tier's quota.
  * A duplicate event_id finds the slot taken and answers with the original event, charging nothing.
  * Capturing a hold records and charges its usage the same way, in the transaction that resolves the hold.
  */
@@ -33,6 +35,7 @@ public class UsageService {
     private final Pricing pricing;
     private final CreditService credits;
     private final UsageEvents events;
+    private final CallQuotas quotas;
     private final TransactionTemplate transactions;
     private final Clock clock;
     private final JsonMapper json;
@@ -42,11 +45,13 @@ public class UsageService {
     private final Counter unpriced;
     private final Counter chargedMicros;
 
-    UsageService(Pricing pricing, CreditService credits, UsageEvents events, TransactionTemplate transactions,
+    UsageService(Pricing pricing, CreditService credits, UsageEvents events, CallQuotas quotas,
+                 TransactionTemplate transactions,
                  Clock clock, JsonMapper json, MeterRegistry meters, @Value("${creditmeter.pricing.byok-fee:0}") Money byokFee) {
         this.pricing = pricing;
         this.credits = credits;
         this.events = events;
+        this.quotas = quotas;
         this.transactions = transactions;
         this.clock = clock;
         this.json = json;
@@ -182,6 +187,8 @@ public class UsageService {
         var account = hold == null
                 ? credits.settleUsage(t.userId(), Money.ofMicros(total), t.service(), t.model(), id.get())
                 : credits.settleCapture(hold, Money.ofMicros(total), t.service(), t.model(), id.get());
+        // Every charged event counts one call toward the tier's quota, in this transaction.
+        quotas.countCall(account);
         recorded.increment();
         chargedMicros.increment(total);
         if (quote.source() == Pricing.Source.UNPRICED) {
