@@ -1,6 +1,8 @@
 package dev.creditmeter.tiers;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.creditmeter.ApiTest;
+import dev.creditmeter.ServiceProcess;
 import dev.creditmeter.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -8,13 +10,17 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +38,9 @@ class RenewalTest extends ApiTest {
 
     @Autowired
     JdbcClient jdbc;
+
+    @Autowired
+    HikariDataSource dataSource;
 
     @AfterEach
     void resetClockAndCheckLedger() {
@@ -175,5 +184,57 @@ class RenewalTest extends ApiTest {
                 .isEqualTo(users.size());
         assertThat(jdbc.sql("select count(distinct reset_date) from credit_accounts where user_id = any(?)")
                 .param(users.toArray(String[]::new)).query(Long.class).single()).isEqualTo(1);
+    }
+
+    @Test
+    void aSecondServiceProcessAndThisNodeRenewingTogetherRenewEachAccountOnce() throws Exception {
+        Path dataDir = Path.of("target", "test-data", "node-" + UUID.randomUUID()).toAbsolutePath();
+        ServiceProcess node = ServiceProcess.start(dataDir, Map.of(
+                        "SPRING_DATASOURCE_URL", dataSource.getJdbcUrl(),
+                        "SPRING_DATASOURCE_USERNAME", dataSource.getUsername(),
+                        "SPRING_DATASOURCE_PASSWORD", dataSource.getPassword()),
+                "--creditmeter.tiers.renewal-initial-delay=0s", "--creditmeter.tiers.renewal-interval=100ms");
+        List<String> users = new ArrayList<>();
+        var creating = new AtomicBoolean(true);
+        try (var executor = Executors.newFixedThreadPool(8)) {
+            // This node renews in a loop, on the real clock, while the accounts fall due one after another.
+            Future<Integer> local = executor.submit(() -> {
+                int renewed = 0;
+                while (creating.get()) {
+                    renewed += renewals.renewDue(Instant.now(), TierProperties.Rollover.NONE);
+                }
+                return renewed;
+            });
+            clock.set(Instant.parse("2018-02-01T00:00:00Z"));
+            var opened = new ArrayList<Future<?>>();
+            for (int i = 0; i < 400; i++) {
+                String user = newUserId();
+                users.add(user);
+                opened.add(executor.submit(() -> balanceOf(user)));
+            }
+            for (var future : opened) {
+                future.get();
+            }
+            String[] ids = users.toArray(String[]::new);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (jdbc.sql("select count(*) from credit_accounts where user_id = any(?) and reset_date <= now()")
+                    .param(ids).query(Long.class).single() > 0) {
+                assertThat(System.nanoTime()).as("every account renewed in time").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            creating.set(false);
+            local.get();
+
+            assertThat(jdbc.sql("""
+                            select count(*) from credit_accounts a
+                            where a.user_id = any(?)
+                              and (select count(*) from credit_transactions t
+                                   where t.user_id = a.user_id and t.transaction_type = 'monthly_reset') <> 1
+                            """).param(ids).query(Long.class).single())
+                    .as("accounts not renewed exactly once").isZero();
+        } finally {
+            creating.set(false);
+            node.stop();
+        }
     }
 }
