@@ -66,7 +66,8 @@ class SecurityConfiguration {
                         .requestMatchers("/actuator/**").hasAnyRole("ADMIN", "SERVICE")
                         .requestMatchers(CREDITS + "/admin/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, CREDITS + "/allocate", CREDITS + "/deduct", CREDITS + "/refund",
-                                CREDITS + "/usage/events", CREDITS + "/tiers/switch")
+                                CREDITS + "/usage/events", CREDITS + "/tiers/switch",
+                                CREDITS + "/integrations/litellm")
                         .hasAnyRole("ADMIN", "SERVICE")
                         .requestMatchers(HttpMethod.PUT, CREDITS + "/pricing/models/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, CREDITS + "/pricing/sync").hasRole("ADMIN")

@@ -30,7 +30,7 @@ class JsonConfiguration {
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING_DEPTH)
                         .maxNumberLength(MAX_NUMBER_LENGTH)
-                        .maxStringLength(RequestLimits.MAX_BODY_BYTES)
+                        .maxStringLength(RequestLimits.MAX_BATCH_BODY_BYTES)
                         .build())
                 .build();
         JsonMapper.Builder builder = JsonMapper.builder(factory);

@@ -16,7 +16,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import java.io.IOException;
 
 /**
- * Caps request bodies at 64 KiB (2 MiB for batch ingestion, whose 1,000 events need room): a declared
+ * Caps request bodies at 64 KiB (2 MiB for batch and LiteLLM ingestion, which need room): a declared
  * larger body is refused before it is read, and a chunked one fails as soon as it passes the cap.
  * Runs before authentication so that nothing parses a huge body.
  */
@@ -26,7 +26,9 @@ class RequestLimits extends OncePerRequestFilter {
 
     static final int MAX_BODY_BYTES = 64 * 1024;
     static final int MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
-    private static final String BATCH_PATH = "/api/v1/credits/usage/events";
+    /** Ingestion routes: up to 1,000 events, or LiteLLM's logging payloads with their messages. */
+    private static final java.util.Set<String> BATCH_PATHS =
+            java.util.Set.of("/api/v1/credits/usage/events", "/api/v1/credits/integrations/litellm");
 
     private final Problems problems;
 
@@ -37,7 +39,7 @@ class RequestLimits extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        int limit = BATCH_PATH.equals(request.getRequestURI()) ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES;
+        int limit = BATCH_PATHS.contains(request.getRequestURI()) ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES;
         if (request.getContentLengthLong() > limit) {
             problems.write(response, HttpStatus.CONTENT_TOO_LARGE, BodyTooLargeException.message(limit));
             return;
