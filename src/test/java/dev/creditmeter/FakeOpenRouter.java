@@ -78,6 +78,7 @@ public final class FakeOpenRouter {
             server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             server.createContext("/api/v1/models", FakeOpenRouter::models);
             server.createContext("/api/v1/key", FakeOpenRouter::key);
+            server.createContext("/api/v1/chat/completions", FakeOpenRouter::chat);
             server.start();
             return server;
         } catch (IOException e) {
@@ -135,6 +136,62 @@ public final class FakeOpenRouter {
         } else {
             reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"User not found.\"}}");
         }
+    }
+
+    /** A scripted answer to {@code POST /chat/completions} for one model, after {@code delayMillis}. */
+    public record ChatAnswer(int status, String body, long delayMillis) {
+    }
+
+    /** A chat request as received: its bearer key and its body. */
+    public record ChatRequest(String key, String body) {
+    }
+
+    private static final Map<String, ChatAnswer> CHAT_ANSWERS = new ConcurrentHashMap<>();
+    private static final List<ChatRequest> CHAT_REQUESTS = new CopyOnWriteArrayList<>();
+
+    /** An OpenAI-shaped completion with OpenRouter's usage (cost in credits, a JSON number). */
+    public static String completion(String model, long promptTokens, long completionTokens, String cost) {
+        return "{\"id\":\"gen-" + UUID.randomUUID() + "\",\"object\":\"chat.completion\",\"model\":\"" + model
+                + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello!\"},"
+                + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":" + promptTokens + ",\"completion_tokens\":"
+                + completionTokens + ",\"total_tokens\":" + (promptTokens + completionTokens)
+                + (cost == null ? "" : ",\"cost\":" + cost) + "}}";
+    }
+
+    /** From now on a chat request for this model (with a known key) gets this answer. */
+    public static void answerChat(String model, ChatAnswer answer) {
+        CHAT_ANSWERS.put(model, answer);
+    }
+
+    /** The chat requests received for this model, oldest first. */
+    public static List<ChatRequest> chatRequests(String model) {
+        return CHAT_REQUESTS.stream().filter(r -> r.body().contains("\"" + model + "\"")).toList();
+    }
+
+    private static void chat(HttpExchange exchange) throws IOException {
+        String authorization = String.valueOf(exchange.getRequestHeaders().getFirst("Authorization"));
+        String key = authorization.startsWith("Bearer ") ? authorization.substring(7) : "";
+        String request = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        CHAT_REQUESTS.add(new ChatRequest(key, request));
+        if (!"POST".equals(exchange.getRequestMethod())) {
+            reply(exchange, 405, "{\"error\":{\"code\":405,\"message\":\"Method not allowed\"}}");
+            return;
+        }
+        if (!PLATFORM_KEY.equals(key) && !KEYS.containsKey(key)) {
+            reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
+            return;
+        }
+        var model = CHAT_ANSWERS.keySet().stream().filter(m -> request.contains("\"" + m + "\"")).findFirst();
+        ChatAnswer answer = model.map(CHAT_ANSWERS::get)
+                .orElse(new ChatAnswer(200, completion("openai/gpt-4o", 10, 5, "0.001"), 0));
+        if (answer.delayMillis() > 0) {
+            try {
+                Thread.sleep(answer.delayMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        reply(exchange, answer.status(), answer.body());
     }
 
     private static void reply(HttpExchange exchange, int status, String text) throws IOException {

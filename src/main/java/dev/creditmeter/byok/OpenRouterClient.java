@@ -27,6 +27,7 @@ public class OpenRouterClient {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     private static final long MAX_RETRY_AFTER_SECONDS = 10;
+    private static final Duration GENERATION_TIMEOUT = Duration.ofMinutes(5);
 
     private final OpenRouterProperties settings;
     private final JsonMapper json;
@@ -80,6 +81,60 @@ public class OpenRouterClient {
                 pending.cancel(true);
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 reply = new Reply(0, null, cause == null ? "no answer" : cause.getClass().getSimpleName());
+                wait = backoff;
+                backoff = backoff.multipliedBy(2);
+            } catch (InterruptedException e) {
+                pending.cancel(true);
+                Thread.currentThread().interrupt();
+                return new Reply(0, null, "interrupted");
+            }
+            if (attempt < MAX_ATTEMPTS) {
+                sleep(wait);
+            }
+        }
+        return reply;
+    }
+
+    /**
+     * POSTs a JSON body (the gateway's chat completions). A POST that reached upstream may have been served
+     * and billed there, so it is retried only when upstream certainly did not act on it: a 429 (after its
+     * {@code Retry-After}, up to 10 s) or a refused connection. A 5xx, a timeout or a dropped connection is
+     * answered as it is, never sent twice. The wait for the answer is longer than a GET's: generations are slow.
+     */
+    public Reply post(String path, String apiKey, String jsonBody) {
+        var request = HttpRequest.newBuilder(settings.resolve(path)).timeout(GENERATION_TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .header("X-Title", settings.title());
+        if (settings.referer() != null && !settings.referer().isBlank()) {
+            request.header("HTTP-Referer", settings.referer());
+        }
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        Reply reply = null;
+        Duration backoff = settings.retryBackoff();
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            Duration wait;
+            var pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
+            try {
+                HttpResponse<String> response = pending.get(GENERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                reply = new Reply(response.statusCode(), response.body(), null);
+                if (response.statusCode() != 429) {
+                    return reply;
+                }
+                Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
+                if (retryAfter.isEmpty() || retryAfter.get() > MAX_RETRY_AFTER_SECONDS) {
+                    return reply;
+                }
+                wait = Duration.ofSeconds(retryAfter.get());
+            } catch (ExecutionException | TimeoutException e) {
+                pending.cancel(true);
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                reply = new Reply(0, null, cause == null ? "no answer" : cause.getClass().getSimpleName());
+                if (!(cause instanceof java.net.ConnectException)) {
+                    return reply;
+                }
                 wait = backoff;
                 backoff = backoff.multipliedBy(2);
             } catch (InterruptedException e) {

@@ -147,6 +147,40 @@ public class UsageService {
         };
     }
 
+    /** What a metered call (the gateway) was charged, and the balance right after. */
+    public record Charge(Money charged, Money balanceAfter) {
+    }
+
+    /** A proxied call's usage: micro-credits for the cost; token counts and cost may be null. */
+    public record CallUsage(String service, String model, Long inputTokens, Long outputTokens, Long costMicros,
+                            boolean byok, Map<String, Object> metadata) {
+    }
+
+    /**
+     * Settles a proxied call: captures its hold with the usage (priced like track, markup included). A hold
+     * that resolved meanwhile (expired while upstream was slow) cannot be captured: the usage is then charged
+     * without it, so a call that was served is never free.
+     */
+    public Charge settle(long holdId, String userId, CallUsage usage) {
+        var capture = new Capture.Usage(track(userId, usage));
+        return switch (capture(holdId, userId, capture)) {
+            case Captured.Charged c -> new Charge(c.event().charged(), c.event().balanceAfter());
+            case Captured.AlreadyResolved a -> record(userId, usage);
+            case Captured.NotFound n -> throw new IllegalStateException("Hold " + holdId + " vanished");
+        };
+    }
+
+    /** Records and charges a proxied call that had no hold (BYOK, free models). */
+    public Charge record(String userId, CallUsage usage) {
+        UsageEvent event = track(track(userId, usage)).event();
+        return new Charge(event.charged(), event.balanceAfter());
+    }
+
+    private static Track track(String userId, CallUsage u) {
+        return new Track(userId, null, u.service(), u.model(), null, u.inputTokens(), u.outputTokens(), u.costMicros(),
+                false, u.byok(), u.metadata());
+    }
+
     /** The caller's metadata with the hold's id set last, so that it cannot be overridden. */
     private static Map<String, Object> withHoldId(Map<String, Object> metadata, Hold hold) {
         var merged = new LinkedHashMap<String, Object>();

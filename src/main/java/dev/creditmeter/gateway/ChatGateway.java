@@ -1,0 +1,213 @@
+package dev.creditmeter.gateway;
+
+import dev.creditmeter.byok.ByokService;
+import dev.creditmeter.byok.OpenRouterClient;
+import dev.creditmeter.byok.OpenRouterProperties;
+import dev.creditmeter.credits.CreditService;
+import dev.creditmeter.credits.Money;
+import dev.creditmeter.pricing.Pricing;
+import dev.creditmeter.tiers.CallQuotas;
+import dev.creditmeter.usage.UsageService;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Service;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One chat completion through OpenRouter. With the caller's own key: forward and record the usage as BYOK
+ * (only the BYOK fee is charged). With the platform key: admit against the call quota, hold an estimate,
+ * forward, then capture the actual cost (OpenRouter's {@code usage.cost}, else the catalogue price of the
+ * reported tokens) with markup, or release the hold when upstream failed.
+ */
+@Service
+class ChatGateway {
+
+    static final String SERVICE = "gateway";
+    /** Room for the markup on top of the catalogue price of the estimate, in basis points. */
+    private static final int HEADROOM_BASIS_POINTS = 1_500;
+    /** Long enough for a slow generation; a hold that expires anyway is charged without it. */
+    private static final Duration HOLD_TTL = Duration.ofMinutes(10);
+
+    private final OpenRouterClient openRouter;
+    private final OpenRouterProperties settings;
+    private final ByokService byok;
+    private final CallQuotas quotas;
+    private final CreditService credits;
+    private final UsageService usage;
+    private final Pricing pricing;
+    private final JsonMapper json;
+    private final long defaultMaxTokens;
+    private final Money unpricedHold;
+
+    ChatGateway(OpenRouterClient openRouter, OpenRouterProperties settings, ByokService byok, CallQuotas quotas,
+                CreditService credits, UsageService usage, Pricing pricing, JsonMapper json,
+                @Value("${creditmeter.gateway.default-max-tokens:1024}") long defaultMaxTokens,
+                @Value("${creditmeter.gateway.unpriced-hold:0.05}") Money unpricedHold) {
+        this.openRouter = openRouter;
+        this.settings = settings;
+        this.byok = byok;
+        this.quotas = quotas;
+        this.credits = credits;
+        this.usage = usage;
+        this.pricing = pricing;
+        this.json = json;
+        this.defaultMaxTokens = defaultMaxTokens;
+        this.unpricedHold = unpricedHold;
+    }
+
+    sealed interface Outcome {
+        /** Upstream answered 2xx: its body unchanged, and what the call cost. */
+        record Completed(String body, Money charged, Money balanceAfter) implements Outcome {
+        }
+
+        /** Upstream refused or failed: nothing was charged. Status 0 when it did not answer at all. */
+        record UpstreamFailed(int status, String body, String failure) implements Outcome {
+        }
+
+        record Insufficient(Money required, Money available) implements Outcome {
+        }
+
+        record QuotaExceeded(CallQuotas.Quota quota) implements Outcome {
+        }
+
+        record NoPlatformKey() implements Outcome {
+        }
+    }
+
+    Outcome complete(String userId, ObjectNode request) {
+        String model = request.path("model").asString(null);
+        if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
+            return new Outcome.QuotaExceeded(exceeded.quota());
+        }
+        // OpenRouter's usage accounting: the answer then carries usage.cost.
+        request.putObject("usage").put("include", true);
+        String ownKey = byok.keyOf(userId).orElse(null);
+        if (ownKey != null) {
+            var reply = openRouter.post("/chat/completions", ownKey, json.writeValueAsString(request));
+            if (!reply.ok()) {
+                return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
+            }
+            var charge = usage.record(userId, callUsage(model, request, reply.body(), true));
+            return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
+        }
+        if (settings.platformKey() == null) {
+            return new Outcome.NoPlatformKey();
+        }
+        Money estimate = estimate(model, request);
+        Long holdId = null;
+        if (estimate.isPositive()) {
+            switch (credits.placeHold(userId, estimate, HOLD_TTL, Map.of("service", SERVICE, "model", String.valueOf(model)))) {
+                case CreditService.PlaceHoldResult.Placed p -> holdId = p.hold().id();
+                case CreditService.PlaceHoldResult.Insufficient i -> {
+                    return new Outcome.Insufficient(i.required(), i.available());
+                }
+            }
+        }
+        OpenRouterClient.Reply reply;
+        try {
+            reply = openRouter.post("/chat/completions", settings.platformKey(), json.writeValueAsString(request));
+        } catch (RuntimeException e) {
+            release(holdId, userId);
+            throw e;
+        }
+        if (!reply.ok()) {
+            release(holdId, userId);
+            return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
+        }
+        var call = callUsage(model, request, reply.body(), false);
+        var charge = holdId == null ? usage.record(userId, call) : usage.settle(holdId, userId, call);
+        return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
+    }
+
+    private void release(Long holdId, String userId) {
+        if (holdId != null) {
+            credits.releaseHold(holdId, userId);
+        }
+    }
+
+    /**
+     * The hold for a request: the catalogue price of its prompt (characters / 4 as input tokens) and of
+     * max_tokens output tokens, plus 15 % headroom for the markup; a model without a price holds a fixed amount.
+     */
+    Money estimate(String model, JsonNode request) {
+        long inputTokens = ceilQuarter(promptCharacters(request.path("messages")));
+        JsonNode max = request.has("max_tokens") ? request.path("max_tokens") : request.path("max_completion_tokens");
+        long outputTokens = max.canConvertToLong() && max.asLong() > 0 ? max.asLong() : defaultMaxTokens;
+        var quote = pricing.quote(new Pricing.Usage(model, null, inputTokens, outputTokens, null, false));
+        if (quote.source() == Pricing.Source.UNPRICED) {
+            return unpricedHold;
+        }
+        if (quote.free()) {
+            return Money.ZERO;
+        }
+        long withHeadroom = BigDecimal.valueOf(quote.providerCostMicros())
+                .multiply(BigDecimal.valueOf(10_000 + HEADROOM_BASIS_POINTS)).movePointLeft(4)
+                .setScale(0, RoundingMode.CEILING).longValueExact();
+        return Money.ofMicros(Math.max(Math.max(withHeadroom, quote.totalMicros()), 1));
+    }
+
+    /** The usage to charge from an answer: OpenRouter's cost when given, else its token counts, else estimates. */
+    private UsageService.CallUsage callUsage(String model, JsonNode request, String body, boolean ownKey) {
+        JsonNode answer;
+        try {
+            answer = json.readTree(body);
+        } catch (RuntimeException e) {
+            answer = json.createObjectNode();
+        }
+        JsonNode reported = answer.path("usage");
+        String answeredModel = answer.path("model").isString() ? answer.path("model").asString() : model;
+        var metadata = new LinkedHashMap<String, Object>();
+        if (answer.path("id").isString()) {
+            metadata.put("request_id", answer.path("id").asString());
+        }
+        Long input;
+        Long output;
+        if (reported.path("prompt_tokens").canConvertToLong() || reported.path("completion_tokens").canConvertToLong()) {
+            input = reported.path("prompt_tokens").asLong(0);
+            output = reported.path("completion_tokens").asLong(0);
+        } else {
+            input = ceilQuarter(promptCharacters(request.path("messages")));
+            long chars = 0;
+            for (JsonNode choice : answer.path("choices")) {
+                chars += choice.path("message").path("content").asString("").length();
+            }
+            output = ceilQuarter(chars);
+            metadata.put("estimated", true);
+        }
+        Long costMicros = reported.path("cost").isNumber()
+                ? reported.path("cost").decimalValue().movePointRight(6).setScale(0, RoundingMode.HALF_EVEN).longValueExact()
+                : null;
+        if (costMicros != null && costMicros < 0) {
+            costMicros = null;
+        }
+        // The event's model is what the caller asked for, so that catalogue prices apply to it.
+        return new UsageService.CallUsage(SERVICE, model != null ? model : answeredModel, input, output, costMicros,
+                ownKey, metadata);
+    }
+
+    static long promptCharacters(JsonNode messages) {
+        long chars = 0;
+        for (JsonNode message : messages) {
+            JsonNode content = message.path("content");
+            if (content.isString()) {
+                chars += content.asString().length();
+            } else if (content.isArray()) {
+                for (JsonNode part : content) {
+                    chars += part.path("text").asString("").length();
+                }
+            }
+        }
+        return chars;
+    }
+
+    static long ceilQuarter(long chars) {
+        return (chars + 3) / 4;
+    }
+}

@@ -1,0 +1,196 @@
+package dev.creditmeter.gateway;
+
+import dev.creditmeter.Api;
+import dev.creditmeter.ApiTest;
+import dev.creditmeter.FakeOpenRouter;
+import dev.creditmeter.FakeOpenRouter.ChatAnswer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The OpenAI-compatible gateway (contract §4 and §5 "Gateway"), against a fake OpenRouter. */
+class GatewayTest extends ApiTest {
+
+    private static final String CHAT = "/v1/chat/completions";
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @AfterEach
+    void ledgerStaysConsistent() {
+        assertLedgerConsistent();
+    }
+
+    /** A model name no other test uses, so that its scripted answer and its requests are this test's own. */
+    private static String newModel() {
+        return "test/model-" + UUID.randomUUID();
+    }
+
+    private static String chatBody(String model) {
+        return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
+    }
+
+    private Api.Response chat(String token, String model) {
+        return api.post(token, CHAT, chatBody(model));
+    }
+
+    private void assertFigures(String userId, String balance, String held) {
+        JsonNode account = balanceOf(userId);
+        assertThat(account.path("balance").decimalValue()).as("balance").isEqualByComparingTo(balance);
+        assertThat(account.path("held").decimalValue()).as("held").isEqualByComparingTo(held);
+    }
+
+    @Test
+    void aPlatformCallChargesUpstreamCostPlusMarkupAndSaysSoInHeaders() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        String upstream = FakeOpenRouter.completion(model, 12, 7, "0.002");
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, upstream, 0));
+
+        var response = chat(token, model);
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(upstream);
+        assertThat(response.header("X-Credits-Charged")).isEqualTo("0.0022");
+        assertThat(response.header("X-Credits-Remaining")).isEqualTo("4.9978");
+        assertFigures(user, "4.9978", "0");
+        var forwarded = FakeOpenRouter.chatRequests(model);
+        assertThat(forwarded).hasSize(1);
+        assertThat(forwarded.getFirst().key()).isEqualTo(FakeOpenRouter.PLATFORM_KEY);
+        assertThat(forwarded.getFirst().body()).contains("\"usage\":{\"include\":true}");
+        var event = jdbc.sql("select service, model, input_tokens, output_tokens, total_cost_micros, is_byok"
+                + " from usage_events where user_id = ?").param(user).query().listOfRows();
+        assertThat(event).hasSize(1);
+        assertThat(event.getFirst()).containsEntry("service", "gateway").containsEntry("model", model)
+                .containsEntry("input_tokens", 12L).containsEntry("output_tokens", 7L)
+                .containsEntry("total_cost_micros", 2200L).containsEntry("is_byok", false);
+    }
+
+    @Test
+    void aByokCallUsesTheUsersOwnKeyAndChargesNothing() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String ownKey = "sk-or-v1-" + UUID.randomUUID().toString().replace("-", "");
+        FakeOpenRouter.registerKey(ownKey, "own", "10");
+        var connected = api.post(token, "/api/v1/credits/openrouter/create-account", "{\"api_key\":\"" + ownKey + "\"}");
+        assertThat(connected.status()).as(connected.body()).isEqualTo(200);
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 30, 20, "0.5"), 0));
+
+        var response = chat(token, model);
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.header("X-Credits-Charged")).isEqualTo("0");
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
+                .satisfies(r -> assertThat(r.key()).isEqualTo(ownKey));
+        assertFigures(user, "5", "0");
+        assertThat(jdbc.sql("select is_byok from usage_events where user_id = ?").param(user).query(Boolean.class).list())
+                .containsExactly(true);
+    }
+
+    @Test
+    void anUpstreamFailureReleasesTheHoldAndChargesNothing() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(500, "{\"error\":{\"code\":500,\"message\":\"boom\"}}", 0));
+
+        var response = chat(token, model);
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.json().path("error").path("code").asInt()).isEqualTo(502);
+        assertThat(FakeOpenRouter.chatRequests(model)).as("a POST that reached upstream is not retried").hasSize(1);
+        assertFigures(user, "5", "0");
+        assertThat(jdbc.sql("select status from credit_holds where user_id = ?").param(user).query(String.class).list())
+                .containsExactly("released");
+    }
+
+    @Test
+    void anUpstreamClientErrorPassesThroughUncharged() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        String refusal = "{\"error\":{\"code\":400,\"message\":\"bad model\"}}";
+        FakeOpenRouter.answerChat(model, new ChatAnswer(400, refusal, 0));
+
+        var response = chat(token, model);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body()).isEqualTo(refusal);
+        assertFigures(user, "5", "0");
+    }
+
+    @Test
+    void insufficientCreditsAre402InOpenAisShapeAndNothingIsForwarded() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.99}");
+        assertThat(hold.status()).as(hold.body()).isEqualTo(201);
+        String model = newModel();
+
+        var response = chat(token, model);
+
+        assertThat(response.status()).isEqualTo(402);
+        JsonNode error = response.json().path("error");
+        assertThat(error.path("message").asString()).isEqualTo("Insufficient credits. Required: 0.05, Available: 0.01");
+        assertThat(error.path("type").asString()).isEqualTo("insufficient_credits");
+        assertThat(error.path("code").asInt()).isEqualTo(402);
+        assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
+        api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+    }
+
+    @Test
+    void twentyParallelCallsOnABalanceForFiveEstimatesAdmitAtMostFive() throws Exception {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.75}");
+        assertThat(hold.status()).as(hold.body()).isEqualTo(201);
+        String model = newModel();
+        // Slow upstream: every call places its hold before any is captured and gives its rest back.
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 10, 5, "0.002"), 1_500));
+
+        List<Api.Response> responses = inParallel(20, i -> chat(token, model));
+
+        var admitted = responses.stream().filter(r -> r.status() == 200).count();
+        assertThat(admitted).isBetween(1L, 5L);
+        assertThat(responses).filteredOn(r -> r.status() != 200)
+                .allSatisfy(r -> assertThat(r.status()).as(r.body()).isEqualTo(402));
+        assertThat(FakeOpenRouter.chatRequests(model)).hasSize((int) admitted);
+        api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+        JsonNode account = balanceOf(user);
+        assertThat(account.path("balance").decimalValue()).isGreaterThanOrEqualTo(java.math.BigDecimal.ZERO)
+                .isEqualByComparingTo(java.math.BigDecimal.valueOf(5).subtract(
+                        java.math.BigDecimal.valueOf(admitted).multiply(new java.math.BigDecimal("0.0022"))));
+        assertThat(account.path("held").decimalValue()).isEqualByComparingTo("0");
+    }
+
+    @Test
+    void modelsAreOpenRoutersListReadWithThePlatformKey() {
+        String token = keyFor(newUserId(), "user");
+
+        var response = api.get(token, "/v1/models");
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.json().path("data").isArray()).isTrue();
+    }
+
+    @Test
+    void aBodyThatIsNotAChatRequestIs400InOpenAisShape() {
+        String token = keyFor(newUserId(), "user");
+
+        var response = api.post(token, CHAT, "{\"messages\":[]}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().path("error").path("type").asString()).isEqualTo("invalid_request_error");
+        assertThat(api.post(token, CHAT, "{\"model\":\"m\",\"messages\":[],\"stream\":true}").status())
+                .as("streams are refused, not mangled").isEqualTo(400);
+    }
+}
