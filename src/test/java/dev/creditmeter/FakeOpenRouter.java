@@ -158,6 +158,23 @@ public final class FakeOpenRouter {
                 + (cost == null ? "" : ",\"cost\":" + cost) + "}}";
     }
 
+    /** Server-sent events for these content deltas, then (when cost is not null) a usage chunk, then [DONE] when finished. */
+    public static String events(String model, List<String> deltas, String cost, boolean finished) {
+        var sse = new StringBuilder(": OPENROUTER PROCESSING\n\n");
+        for (String delta : deltas) {
+            sse.append("data: {\"id\":\"gen-s\",\"model\":\"").append(model)
+                    .append("\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"").append(delta).append("\"}}]}\n\n");
+        }
+        if (cost != null) {
+            sse.append("data: {\"id\":\"gen-s\",\"model\":\"").append(model).append("\",\"choices\":[],\"usage\":")
+                    .append("{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,\"cost\":").append(cost).append("}}\n\n");
+        }
+        if (finished) {
+            sse.append("data: [DONE]\n\n");
+        }
+        return sse.toString();
+    }
+
     /** From now on a chat request for this model (with a known key) gets this answer. */
     public static void answerChat(String model, ChatAnswer answer) {
         CHAT_ANSWERS.put(model, answer);
@@ -196,7 +213,8 @@ public final class FakeOpenRouter {
 
     private static void reply(HttpExchange exchange, int status, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.getResponseHeaders().add("Content-Type",
+                text.startsWith("data:") || text.startsWith(":") ? "text/event-stream" : "application/json");
         exchange.sendResponseHeaders(status, bytes.length);
         exchange.getResponseBody().write(bytes);
         exchange.close();

@@ -149,6 +149,66 @@ public class OpenRouterClient {
         return reply;
     }
 
+    /** A streamed POST: the open event stream on a 2xx, else the failed {@link Reply} with its body read. */
+    public record Streamed(java.io.InputStream events, Reply failure) {
+    }
+
+    /**
+     * POSTs a JSON body asking for a stream and answers as soon as the headers are in; the caller reads
+     * (and must close) the events. Retried as {@link #post}: only on 429 and on a refused connection.
+     */
+    public Streamed postStream(String path, String apiKey, String jsonBody) {
+        var request = HttpRequest.newBuilder(settings.resolve(path)).timeout(READ_TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
+                .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+                .header("X-Title", settings.title());
+        if (settings.referer() != null && !settings.referer().isBlank()) {
+            request.header("HTTP-Referer", settings.referer());
+        }
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        Reply reply = null;
+        Duration backoff = settings.retryBackoff();
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            Duration wait;
+            try {
+                // The request timeout bounds the wait for the headers; the events themselves take what they take.
+                HttpResponse<java.io.InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                if (response.statusCode() >= 200 && response.statusCode() < 300) {
+                    return new Streamed(response.body(), null);
+                }
+                String body;
+                try (var in = response.body()) {
+                    body = new String(in.readNBytes(1 << 20), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                reply = new Reply(response.statusCode(), body, null);
+                if (response.statusCode() != 429) {
+                    return new Streamed(null, reply);
+                }
+                Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
+                if (retryAfter.isEmpty() || retryAfter.get() > MAX_RETRY_AFTER_SECONDS) {
+                    return new Streamed(null, reply);
+                }
+                wait = Duration.ofSeconds(retryAfter.get());
+            } catch (java.io.IOException e) {
+                reply = new Reply(0, null, e.getClass().getSimpleName());
+                if (!(e instanceof java.net.ConnectException)) {
+                    return new Streamed(null, reply);
+                }
+                wait = backoff;
+                backoff = backoff.multipliedBy(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Streamed(null, new Reply(0, null, "interrupted"));
+            }
+            if (attempt < MAX_ATTEMPTS) {
+                sleep(wait);
+            }
+        }
+        return new Streamed(null, reply);
+    }
+
     /** What {@code GET /key} says about a key. */
     public sealed interface KeyCheck {
         record Valid(String label, BigDecimal limitRemaining) implements KeyCheck {

@@ -79,51 +79,130 @@ class ChatGateway {
 
         record NoPlatformKey() implements Outcome {
         }
+
+        /** Upstream is streaming: relay its events, then settle the call. */
+        record Streaming(java.io.InputStream events, Admitted call) implements Outcome {
+        }
     }
 
-    Outcome complete(String userId, ObjectNode request) {
+    /** An admitted call: whose key it goes out with, and the hold on it (null for BYOK and free models). */
+    record Admitted(String userId, String model, String key, Long holdId, boolean byok) {
+    }
+
+    /** Admission, the key, and for platform calls the hold; a refusal as an Outcome. */
+    private Object admit(String userId, ObjectNode request) {
         String model = request.path("model").asString(null);
         if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
             return new Outcome.QuotaExceeded(exceeded.quota());
         }
-        // OpenRouter's usage accounting: the answer then carries usage.cost.
-        request.putObject("usage").put("include", true);
         String ownKey = byok.keyOf(userId).orElse(null);
         if (ownKey != null) {
-            var reply = openRouter.post("/chat/completions", ownKey, json.writeValueAsString(request));
-            if (!reply.ok()) {
-                return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
-            }
-            var charge = usage.record(userId, callUsage(model, request, reply.body(), true));
-            return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
+            return new Admitted(userId, model, ownKey, null, true);
         }
         if (settings.platformKey() == null) {
             return new Outcome.NoPlatformKey();
         }
         Money estimate = estimate(model, request);
-        Long holdId = null;
-        if (estimate.isPositive()) {
-            switch (credits.placeHold(userId, estimate, HOLD_TTL, Map.of("service", SERVICE, "model", String.valueOf(model)))) {
-                case CreditService.PlaceHoldResult.Placed p -> holdId = p.hold().id();
-                case CreditService.PlaceHoldResult.Insufficient i -> {
-                    return new Outcome.Insufficient(i.required(), i.available());
-                }
-            }
+        if (!estimate.isPositive()) {
+            return new Admitted(userId, model, settings.platformKey(), null, false);
+        }
+        return switch (credits.placeHold(userId, estimate, HOLD_TTL,
+                Map.of("service", SERVICE, "model", String.valueOf(model)))) {
+            case CreditService.PlaceHoldResult.Placed p -> new Admitted(userId, model, settings.platformKey(), p.hold().id(), false);
+            case CreditService.PlaceHoldResult.Insufficient i -> new Outcome.Insufficient(i.required(), i.available());
+        };
+    }
+
+    Outcome complete(String userId, ObjectNode request) {
+        // OpenRouter's usage accounting: the answer then carries usage.cost.
+        request.putObject("usage").put("include", true);
+        Object admission = admit(userId, request);
+        if (!(admission instanceof Admitted call)) {
+            return (Outcome) admission;
         }
         OpenRouterClient.Reply reply;
         try {
-            reply = openRouter.post("/chat/completions", settings.platformKey(), json.writeValueAsString(request));
+            reply = openRouter.post("/chat/completions", call.key(), json.writeValueAsString(request));
         } catch (RuntimeException e) {
-            release(holdId, userId);
+            release(call);
             throw e;
         }
         if (!reply.ok()) {
-            release(holdId, userId);
+            release(call);
             return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
         }
-        var call = callUsage(model, request, reply.body(), false);
-        var charge = holdId == null ? usage.record(userId, call) : usage.settle(holdId, userId, call);
+        var charge = settle(call, callUsage(call.model(), request, reply.body(), call.byok()));
         return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
+    }
+
+    /**
+     * Opens a stream: admission and hold as for {@link #complete}, then upstream asked for its usage chunk.
+     * The caller relays the events and settles with {@link #settleStream}.
+     */
+    Outcome openStream(String userId, ObjectNode request) {
+        request.putObject("usage").put("include", true);
+        JsonNode options = request.path("stream_options");
+        (options.isObject() ? (ObjectNode) options : request.putObject("stream_options")).put("include_usage", true);
+        Object admission = admit(userId, request);
+        if (!(admission instanceof Admitted call)) {
+            return (Outcome) admission;
+        }
+        OpenRouterClient.Streamed streamed;
+        try {
+            streamed = openRouter.postStream("/chat/completions", call.key(), json.writeValueAsString(request));
+        } catch (RuntimeException e) {
+            release(call);
+            throw e;
+        }
+        if (streamed.events() == null) {
+            release(call);
+            var failure = streamed.failure();
+            return new Outcome.UpstreamFailed(failure.status(), failure.body(), failure.failure());
+        }
+        return new Outcome.Streaming(streamed.events(), call);
+    }
+
+    /**
+     * Charges a relayed stream: by its usage chunk when one came, else (cut short) by the prompt and the
+     * content seen, characters / 4, flagged {@code estimated}.
+     */
+    UsageService.Charge settleStream(Admitted call, JsonNode request, StreamTally tally) {
+        var metadata = new LinkedHashMap<String, Object>();
+        if (tally.id() != null) {
+            metadata.put("request_id", tally.id());
+        }
+        metadata.put("stream", true);
+        JsonNode reported = tally.usage();
+        UsageService.CallUsage usage;
+        if (reported != null) {
+            usage = new UsageService.CallUsage(SERVICE, call.model(), reported.path("prompt_tokens").asLong(0),
+                    reported.path("completion_tokens").asLong(0), costMicros(reported), call.byok(), metadata);
+        } else {
+            metadata.put("estimated", true);
+            usage = new UsageService.CallUsage(SERVICE, call.model(), ceilQuarter(promptCharacters(request.path("messages"))),
+                    ceilQuarter(tally.contentCharacters()), null, call.byok(), metadata);
+        }
+        return settle(call, usage);
+    }
+
+    private UsageService.Charge settle(Admitted call, UsageService.CallUsage usage) {
+        return call.holdId() == null ? usage(call.userId(), usage) : this.usage.settle(call.holdId(), call.userId(), usage);
+    }
+
+    private UsageService.Charge usage(String userId, UsageService.CallUsage usage) {
+        return this.usage.record(userId, usage);
+    }
+
+    private void release(Admitted call) {
+        release(call.holdId(), call.userId());
+    }
+
+    private static Long costMicros(JsonNode reported) {
+        if (!reported.path("cost").isNumber()) {
+            return null;
+        }
+        long micros = reported.path("cost").decimalValue().movePointRight(6).setScale(0, RoundingMode.HALF_EVEN).longValueExact();
+        return micros < 0 ? null : micros;
     }
 
     private void release(Long holdId, String userId) {
@@ -181,12 +260,7 @@ class ChatGateway {
             output = ceilQuarter(chars);
             metadata.put("estimated", true);
         }
-        Long costMicros = reported.path("cost").isNumber()
-                ? reported.path("cost").decimalValue().movePointRight(6).setScale(0, RoundingMode.HALF_EVEN).longValueExact()
-                : null;
-        if (costMicros != null && costMicros < 0) {
-            costMicros = null;
-        }
+        Long costMicros = costMicros(reported);
         // The event's model is what the caller asked for, so that catalogue prices apply to it.
         return new UsageService.CallUsage(SERVICE, model != null ? model : answeredModel, input, output, costMicros,
                 ownKey, metadata);

@@ -18,6 +18,15 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,6 +40,7 @@ import java.util.Map;
 @Tag(name = "Gateway")
 class GatewayController {
 
+    private static final Logger log = LoggerFactory.getLogger(GatewayController.class);
     static final String CHARGED = "X-Credits-Charged";
     static final String REMAINING = "X-Credits-Remaining";
 
@@ -51,10 +61,11 @@ class GatewayController {
         this.clock = clock;
     }
 
-    @PostMapping(path = "/v1/chat/completions", produces = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping("/v1/chat/completions")
     @Operation(summary = "OpenAI-compatible chat completion through OpenRouter, with the caller's own key or the "
             + "platform's (held, then charged by the actual usage with markup)")
-    ResponseEntity<String> chat(Caller caller, @RequestBody(required = false) String body) {
+    ResponseEntity<String> chat(Caller caller, @RequestBody(required = false) String body, HttpServletResponse response)
+            throws IOException {
         ObjectNode request;
         try {
             JsonNode parsed = body == null ? null : json.readTree(body);
@@ -72,7 +83,7 @@ class GatewayController {
             return error(HttpStatus.BAD_REQUEST, "messages must be an array", "invalid_request_error");
         }
         if (request.path("stream").asBoolean(false)) {
-            return error(HttpStatus.BAD_REQUEST, "stream is not supported yet", "invalid_request_error");
+            return stream(caller.userId(), request, response);
         }
         return switch (gateway.complete(caller.userId(), request)) {
             case ChatGateway.Outcome.Completed c -> ResponseEntity.ok()
@@ -85,7 +96,59 @@ class GatewayController {
             case ChatGateway.Outcome.QuotaExceeded q -> quotaExceeded(q.quota());
             case ChatGateway.Outcome.NoPlatformKey n -> error(HttpStatus.SERVICE_UNAVAILABLE,
                     "The gateway has no OpenRouter key configured", "service_unavailable");
+            case ChatGateway.Outcome.Streaming s -> throw new IllegalStateException("not a stream");
         };
+    }
+
+    /**
+     * Relays upstream's events as they arrive, flushing after each, and settles once the stream ends (after
+     * {@code [DONE]}, or cut short by either side). Headers go out before the charge is known, so a stream
+     * carries no {@code X-Credits-Charged}: the charge is the usage event recorded when it ends. The relay
+     * writes on the request's own (virtual) thread: blocking costs nothing, and no async dispatch is needed.
+     */
+    private ResponseEntity<String> stream(String userId, ObjectNode request, HttpServletResponse response)
+            throws IOException {
+        return switch (gateway.openStream(userId, request)) {
+            case ChatGateway.Outcome.Streaming s -> {
+                response.setStatus(HttpStatus.OK.value());
+                response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);
+                response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+                response.setHeader("Cache-Control", "no-cache");
+                response.setHeader("X-Accel-Buffering", "no");
+                relay(s, request, response.getOutputStream());
+                yield null; // answered: the response parameter marks the request handled
+            }
+            case ChatGateway.Outcome.UpstreamFailed f -> upstreamFailure(f.status(), f.body());
+            case ChatGateway.Outcome.Insufficient i -> error(HttpStatus.PAYMENT_REQUIRED,
+                    "Insufficient credits. Required: " + i.required() + ", Available: " + i.available(),
+                    "insufficient_credits");
+            case ChatGateway.Outcome.QuotaExceeded q -> quotaExceeded(q.quota());
+            case ChatGateway.Outcome.NoPlatformKey n -> error(HttpStatus.SERVICE_UNAVAILABLE,
+                    "The gateway has no OpenRouter key configured", "service_unavailable");
+            case ChatGateway.Outcome.Completed c -> throw new IllegalStateException("a stream");
+        };
+    }
+
+    private void relay(ChatGateway.Outcome.Streaming stream, ObjectNode request, OutputStream out) throws IOException {
+        var tally = new StreamTally(json);
+        try (var upstream = new BufferedReader(new InputStreamReader(stream.events(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = upstream.readLine()) != null) {
+                tally.line(line);
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                if (line.isEmpty()) {
+                    out.flush(); // one event complete: on its way now, not when a buffer fills
+                }
+            }
+            out.flush();
+        } finally {
+            try {
+                gateway.settleStream(stream.call(), request, tally);
+            } catch (RuntimeException e) {
+                // The hold stays and expires by the sweeper: its credits come back, nothing is charged twice.
+                log.error("Settling a gateway stream for {} failed", stream.call().userId(), e);
+            }
+        }
     }
 
     @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -190,7 +190,65 @@ class GatewayTest extends ApiTest {
 
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.json().path("error").path("type").asString()).isEqualTo("invalid_request_error");
-        assertThat(api.post(token, CHAT, "{\"model\":\"m\",\"messages\":[],\"stream\":true}").status())
-                .as("streams are refused, not mangled").isEqualTo(400);
+    }
+
+    private static String streamBody(String model) {
+        return "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
+    }
+
+    @Test
+    void aStreamIsRelayedAndChargedByItsUsageChunk() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        String events = FakeOpenRouter.events(model, List.of("Hel", "lo!"), "0.002", true);
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, events, 0));
+
+        var response = api.post(token, CHAT, streamBody(model));
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.header("Content-Type")).startsWith("text/event-stream");
+        assertThat(response.body()).isEqualTo(events);
+        assertThat(response.header("X-Credits-Charged")).as("unknown when the headers leave").isNull();
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
+                .satisfies(r -> assertThat(r.body()).contains("\"stream_options\":{\"include_usage\":true}"));
+        assertFigures(user, "4.9978", "0");
+        var event = jdbc.sql("select input_tokens, output_tokens, total_cost_micros, metadata::text as metadata"
+                + " from usage_events where user_id = ?").param(user).query().singleRow();
+        assertThat(event).containsEntry("input_tokens", 12L).containsEntry("output_tokens", 7L)
+                .containsEntry("total_cost_micros", 2200L);
+        assertThat((String) event.get("metadata")).doesNotContain("estimated");
+    }
+
+    @Test
+    void aStreamCutShortIsSettledFromTheTokensSeenAndFlaggedEstimated() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.events(model, List.of("Hello ", "world!"), null, false), 0));
+
+        var response = api.post(token, CHAT, streamBody(model));
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        var event = jdbc.sql("select input_tokens, output_tokens, metadata::text as metadata"
+                + " from usage_events where user_id = ?").param(user).query().singleRow();
+        // "Say hello" is 9 characters, "Hello world!" 12: a quarter each, rounded up.
+        assertThat(event).containsEntry("input_tokens", 3L).containsEntry("output_tokens", 3L);
+        assertThat((String) event.get("metadata")).contains("\"estimated\": true");
+        assertThat(balanceOf(user).path("held").decimalValue()).isEqualByComparingTo("0");
+    }
+
+    @Test
+    void aStreamRefusedUpstreamReleasesTheHold() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(503, "{\"error\":{\"code\":503,\"message\":\"down\"}}", 0));
+
+        var response = api.post(token, CHAT, streamBody(model));
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.json().path("error").path("type").asString()).isEqualTo("upstream_error");
+        assertFigures(user, "5", "0");
     }
 }
