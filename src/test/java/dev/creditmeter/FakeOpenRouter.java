@@ -175,6 +175,24 @@ public final class FakeOpenRouter {
         return sse.toString();
     }
 
+    private static final Map<String, List<String>> PACED = new ConcurrentHashMap<>();
+    private static final Map<String, List<Long>> PACED_SENT = new ConcurrentHashMap<>();
+    private static volatile long paceMillis;
+
+    /**
+     * From now on a chat request for this model is answered as a live stream: each of these SSE events
+     * is written and flushed on its own, {@code gapMillis} apart, and the time each left is recorded.
+     */
+    public static void answerChatPaced(String model, List<String> events, long gapMillis) {
+        PACED.put(model, events);
+        paceMillis = gapMillis;
+    }
+
+    /** {@link System#nanoTime()} when each paced event of the latest stream for this model was flushed. */
+    public static List<Long> pacedSentAt(String model) {
+        return PACED_SENT.getOrDefault(model, List.of());
+    }
+
     /** From now on a chat request for this model (with a known key) gets this answer. */
     public static void answerChat(String model, ChatAnswer answer) {
         CHAT_ANSWERS.put(model, answer);
@@ -196,6 +214,26 @@ public final class FakeOpenRouter {
         }
         if (!PLATFORM_KEY.equals(key) && !KEYS.containsKey(key)) {
             reply(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
+            return;
+        }
+        var paced = PACED.keySet().stream().filter(m -> request.contains("\"" + m + "\"")).findFirst();
+        if (paced.isPresent()) {
+            List<Long> sent = new CopyOnWriteArrayList<>();
+            PACED_SENT.put(paced.get(), sent);
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0); // chunked
+            var out = exchange.getResponseBody();
+            for (String event : PACED.get(paced.get())) {
+                out.write(event.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                sent.add(System.nanoTime());
+                try {
+                    Thread.sleep(paceMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            exchange.close();
             return;
         }
         var model = CHAT_ANSWERS.keySet().stream().filter(m -> request.contains("\"" + m + "\"")).findFirst();

@@ -196,6 +196,45 @@ class GatewayTest extends ApiTest {
         return "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     }
 
+    /**
+     * Each chunk is passed on as it arrives: the first reaches the client while upstream is still
+     * pausing before its next one. Prints the delay from upstream flush to client read (same JVM clock).
+     */
+    @Test
+    void aStreamIsPassedOnChunkByChunk() throws Exception {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        List<String> events = List.of(
+                "data: {\"id\":\"gen-p\",\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+                "data: {\"id\":\"gen-p\",\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n",
+                "data: {\"id\":\"gen-p\",\"model\":\"" + model + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5,\"cost\":0.001}}\n\n",
+                "data: [DONE]\n\n");
+        FakeOpenRouter.answerChatPaced(model, events, 300);
+        var client = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + CHAT))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(streamBody(model))).build();
+
+        long firstChunkAt = 0;
+        StringBuilder received = new StringBuilder();
+        var response = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        for (var iterator = response.body().iterator(); iterator.hasNext(); ) {
+            String line = iterator.next();
+            if (firstChunkAt == 0 && line.startsWith("data:")) {
+                firstChunkAt = System.nanoTime();
+            }
+            received.append(line).append('\n');
+        }
+
+        List<Long> sent = FakeOpenRouter.pacedSentAt(model);
+        assertThat(sent).hasSize(4);
+        assertThat(firstChunkAt).as("the first chunk arrived before upstream sent the second").isLessThan(sent.get(1));
+        System.out.printf("GATEWAY first chunk: upstream flush -> client read %.2f ms%n", (firstChunkAt - sent.get(0)) / 1e6);
+        assertThat(received.toString()).contains("\"content\":\"Hel\"", "[DONE]");
+        assertFigures(user, "4.9989", "0");
+    }
+
     @Test
     void aStreamIsRelayedAndChargedByItsUsageChunk() {
         String user = newUserId();
