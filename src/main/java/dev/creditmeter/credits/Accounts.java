@@ -75,6 +75,29 @@ class Accounts {
                 .update();
     }
 
+    /** Accounts whose user id contains {@code search} (any case), by user id. */
+    List<Account> search(String search, int limit, int offset) {
+        return jdbc.sql("select " + COLUMNS + """
+                         from credit_accounts
+                        where cast(:pattern as text) is null or user_id ilike :pattern escape '\\'
+                        order by user_id limit :limit offset :offset
+                        """)
+                .param("pattern", pattern(search)).param("limit", limit).param("offset", offset)
+                .query(Accounts::row).list();
+    }
+
+    long count(String search) {
+        return jdbc.sql("select count(*) from credit_accounts where cast(:pattern as text) is null or user_id ilike :pattern escape '\\'")
+                .param("pattern", pattern(search)).query(Long.class).single();
+    }
+
+    private static String pattern(String search) {
+        if (search == null || search.isBlank()) {
+            return null;
+        }
+        return "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    }
+
     Optional<Account> find(String userId) {
         return jdbc.sql("select " + COLUMNS + " from credit_accounts where user_id = :userId")
                 .param("userId", userId).query(Accounts::row).optional();

@@ -295,6 +295,21 @@ public class CreditService {
         return result;
     }
 
+    /** Accounts whose user id contains {@code search}, by user id, with the number of matches. */
+    @Transactional(readOnly = true)
+    public AccountPage accounts(String search, int limit, int offset) {
+        return new AccountPage(accounts.search(search, limit, offset), accounts.count(search));
+    }
+
+    public record AccountPage(List<Account> rows, long total) {
+    }
+
+    /** The account of a user, without provisioning one. */
+    @Transactional(readOnly = true)
+    public Optional<Account> findAccount(String userId) {
+        return accounts.find(userId);
+    }
+
     /** A page of the ledger, newest first, with the total number of matching rows. Does not provision. */
     @Transactional(readOnly = true)
     public TransactionPage transactions(String userId, String type, int limit, int offset) {
