@@ -4,10 +4,14 @@ import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
+import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -16,8 +20,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Every call to OpenRouter goes through here: base URL and attribution headers from configuration,
- * connect and read timeouts, and at most 3 attempts. A 429 is retried after its {@code Retry-After}
- * (up to 10 s), a 5xx or network error after a doubling back-off, and no other 4xx is retried.
+ * connect and read timeouts, and at most 3 attempts (see {@link #send}). A 429 is retried after its
+ * {@code Retry-After} (up to 10 s), a GET's 5xx or network error after a doubling back-off, and no other
+ * 4xx is retried.
  * Keys are sent as bearer tokens and never put into messages.
  */
 @Component
@@ -48,51 +53,8 @@ public class OpenRouterClient {
     }
 
     public Reply get(String path, String apiKey) {
-        var request = HttpRequest.newBuilder(settings.resolve(path)).timeout(READ_TIMEOUT).GET()
-                .header("Accept", "application/json").header("X-Title", settings.title());
-        if (settings.referer() != null && !settings.referer().isBlank()) {
-            request.header("HTTP-Referer", settings.referer());
-        }
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
-        Reply reply = null;
-        Duration backoff = settings.retryBackoff();
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            Duration wait;
-            var pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
-            try {
-                // The request timeout covers the wait for the headers; this bounds the body as well.
-                HttpResponse<String> response = pending.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                reply = new Reply(response.statusCode(), response.body(), null);
-                if (response.statusCode() == 429) {
-                    Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
-                    if (retryAfter.isEmpty() || retryAfter.get() > MAX_RETRY_AFTER_SECONDS) {
-                        return reply;
-                    }
-                    wait = Duration.ofSeconds(retryAfter.get());
-                } else if (response.statusCode() >= 500) {
-                    wait = backoff;
-                    backoff = backoff.multipliedBy(2);
-                } else {
-                    return reply;
-                }
-            } catch (ExecutionException | TimeoutException e) {
-                pending.cancel(true);
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                reply = new Reply(0, null, cause == null ? "no answer" : cause.getClass().getSimpleName());
-                wait = backoff;
-                backoff = backoff.multipliedBy(2);
-            } catch (InterruptedException e) {
-                pending.cancel(true);
-                Thread.currentThread().interrupt();
-                return new Reply(0, null, "interrupted");
-            }
-            if (attempt < MAX_ATTEMPTS) {
-                sleep(wait);
-            }
-        }
-        return reply;
+        var request = request(path, apiKey, "application/json").timeout(READ_TIMEOUT).GET().build();
+        return reply(send(request, HttpResponse.BodyHandlers.ofString(), READ_TIMEOUT, true));
     }
 
     /**
@@ -102,111 +64,118 @@ public class OpenRouterClient {
      * answered as it is, never sent twice. The wait for the answer is longer than a GET's: generations are slow.
      */
     public Reply post(String path, String apiKey, String jsonBody) {
-        var request = HttpRequest.newBuilder(settings.resolve(path)).timeout(GENERATION_TIMEOUT)
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
-                .header("Content-Type", "application/json").header("Accept", "application/json")
-                .header("X-Title", settings.title());
-        if (settings.referer() != null && !settings.referer().isBlank()) {
-            request.header("HTTP-Referer", settings.referer());
-        }
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
-        Reply reply = null;
-        Duration backoff = settings.retryBackoff();
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            Duration wait;
-            var pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
-            try {
-                HttpResponse<String> response = pending.get(GENERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                reply = new Reply(response.statusCode(), response.body(), null);
-                if (response.statusCode() != 429) {
-                    return reply;
-                }
-                Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
-                if (retryAfter.isEmpty() || retryAfter.get() > MAX_RETRY_AFTER_SECONDS) {
-                    return reply;
-                }
-                wait = Duration.ofSeconds(retryAfter.get());
-            } catch (ExecutionException | TimeoutException e) {
-                pending.cancel(true);
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                reply = new Reply(0, null, cause == null ? "no answer" : cause.getClass().getSimpleName());
-                if (!(cause instanceof java.net.ConnectException)) {
-                    return reply;
-                }
-                wait = backoff;
-                backoff = backoff.multipliedBy(2);
-            } catch (InterruptedException e) {
-                pending.cancel(true);
-                Thread.currentThread().interrupt();
-                return new Reply(0, null, "interrupted");
-            }
-            if (attempt < MAX_ATTEMPTS) {
-                sleep(wait);
-            }
-        }
-        return reply;
+        var request = request(path, apiKey, "application/json").timeout(GENERATION_TIMEOUT)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(jsonBody)).build();
+        return reply(send(request, HttpResponse.BodyHandlers.ofString(), GENERATION_TIMEOUT, false));
     }
 
     /** A streamed POST: the open event stream on a 2xx, else the failed {@link Reply} with its body read. */
-    public record Streamed(java.io.InputStream events, Reply failure) {
+    public record Streamed(InputStream events, Reply failure) {
     }
 
     /**
      * POSTs a JSON body asking for a stream and answers as soon as the headers are in; the caller reads
      * (and must close) the events. Retried as {@link #post}: only on 429 and on a refused connection.
+     * The timeout bounds the wait for the headers; the events themselves take what they take.
      */
     public Streamed postStream(String path, String apiKey, String jsonBody) {
-        var request = HttpRequest.newBuilder(settings.resolve(path)).timeout(READ_TIMEOUT)
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
-                .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-                .header("X-Title", settings.title());
+        var request = request(path, apiKey, "text/event-stream").timeout(READ_TIMEOUT)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(jsonBody)).build();
+        Attempt<InputStream> attempt = send(request, HttpResponse.BodyHandlers.ofInputStream(), READ_TIMEOUT, false);
+        HttpResponse<InputStream> response = attempt.response();
+        if (response == null) {
+            return new Streamed(null, new Reply(0, null, attempt.failure()));
+        }
+        if (response.statusCode() >= 200 && response.statusCode() < 300) {
+            return new Streamed(response.body(), null);
+        }
+        try (var in = response.body()) {
+            return new Streamed(null, new Reply(response.statusCode(),
+                    new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8), null));
+        } catch (IOException e) {
+            return new Streamed(null, new Reply(response.statusCode(), null, e.getClass().getSimpleName()));
+        }
+    }
+
+    private HttpRequest.Builder request(String path, String apiKey, String accept) {
+        var request = HttpRequest.newBuilder(settings.resolve(path))
+                .header("Accept", accept).header("X-Title", settings.title());
         if (settings.referer() != null && !settings.referer().isBlank()) {
             request.header("HTTP-Referer", settings.referer());
         }
         if (apiKey != null) {
             request.header("Authorization", "Bearer " + apiKey);
         }
-        Reply reply = null;
+        return request;
+    }
+
+    /** The last response, or why there was none. */
+    private record Attempt<T>(HttpResponse<T> response, String failure) {
+    }
+
+    /**
+     * The retry policy, in one place: at most {@link #MAX_ATTEMPTS}; a 429 again after its Retry-After (≤ 10 s);
+     * a 5xx or network failure again after a doubling back-off only when {@code idempotent}; a refused
+     * connection always (nothing reached upstream); anything else is final. {@code timeout} bounds the wait
+     * for what the handler returns (the whole body for strings, the headers for streams).
+     */
+    private <T> Attempt<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler, Duration timeout,
+                                boolean idempotent) {
         Duration backoff = settings.retryBackoff();
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        for (int attempt = 1; ; attempt++) {
+            Attempt<T> last;
             Duration wait;
+            var pending = http.sendAsync(request, handler);
             try {
-                // The request timeout bounds the wait for the headers; the events themselves take what they take.
-                HttpResponse<java.io.InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-                if (response.statusCode() >= 200 && response.statusCode() < 300) {
-                    return new Streamed(response.body(), null);
+                HttpResponse<T> response = pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                last = new Attempt<>(response, null);
+                Optional<Long> retryAfter = response.statusCode() == 429
+                        ? response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds)
+                        : Optional.empty();
+                if (retryAfter.isPresent() && retryAfter.get() <= MAX_RETRY_AFTER_SECONDS) {
+                    wait = Duration.ofSeconds(retryAfter.get());
+                } else if (response.statusCode() >= 500 && idempotent) {
+                    wait = backoff;
+                    backoff = backoff.multipliedBy(2);
+                } else {
+                    return last;
                 }
-                String body;
-                try (var in = response.body()) {
-                    body = new String(in.readNBytes(1 << 20), java.nio.charset.StandardCharsets.UTF_8);
-                }
-                reply = new Reply(response.statusCode(), body, null);
-                if (response.statusCode() != 429) {
-                    return new Streamed(null, reply);
-                }
-                Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds);
-                if (retryAfter.isEmpty() || retryAfter.get() > MAX_RETRY_AFTER_SECONDS) {
-                    return new Streamed(null, reply);
-                }
-                wait = Duration.ofSeconds(retryAfter.get());
-            } catch (java.io.IOException e) {
-                reply = new Reply(0, null, e.getClass().getSimpleName());
-                if (!(e instanceof java.net.ConnectException)) {
-                    return new Streamed(null, reply);
+            } catch (ExecutionException | TimeoutException e) {
+                pending.cancel(true);
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                last = new Attempt<>(null, cause == null ? "no answer" : cause.getClass().getSimpleName());
+                if (!idempotent && !(cause instanceof ConnectException)) {
+                    return last;
                 }
                 wait = backoff;
                 backoff = backoff.multipliedBy(2);
             } catch (InterruptedException e) {
+                pending.cancel(true);
                 Thread.currentThread().interrupt();
-                return new Streamed(null, new Reply(0, null, "interrupted"));
+                return new Attempt<>(null, "interrupted");
             }
-            if (attempt < MAX_ATTEMPTS) {
-                sleep(wait);
+            if (attempt == MAX_ATTEMPTS) {
+                return last;
             }
+            if (last.response() != null && last.response().body() instanceof InputStream unread) {
+                close(unread);
+            }
+            sleep(wait);
         }
-        return new Streamed(null, reply);
+    }
+
+    private static Reply reply(Attempt<String> attempt) {
+        return attempt.response() == null
+                ? new Reply(0, null, attempt.failure())
+                : new Reply(attempt.response().statusCode(), attempt.response().body(), null);
+    }
+
+    private static void close(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // a response we are retrying anyway
+        }
     }
 
     /** What {@code GET /key} says about a key. */
