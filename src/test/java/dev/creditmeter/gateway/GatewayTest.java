@@ -128,6 +128,33 @@ class GatewayTest extends ApiTest {
         assertFigures(user, "5", "0");
     }
 
+    /** A priced model holds its catalogue estimate: max_tokens output and about chars/4 input, plus 15 %. */
+    @Test
+    void aPricedModelHoldsItsCatalogueEstimate() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        var priced = api.put(adminKey(), "/api/v1/credits/pricing/models/" + model,
+                "{\"input_price_per_million\":2.5,\"output_price_per_million\":10}");
+        assertThat(priced.status()).as(priced.body()).isEqualTo(200);
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 3, 5, "0.0001"), 0));
+        var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.99}");
+
+        var tooBig = api.post(token, CHAT, "{\"model\":\"" + model + "\",\"max_tokens\":1000,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}");
+        var fits = api.post(token, CHAT, "{\"model\":\"" + model + "\",\"max_tokens\":100,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}");
+
+        // 1,000 output tokens at 10 per million = 0.01, plus a few input tokens, plus 15 %: more than the 0.01 left.
+        assertThat(tooBig.status()).as(tooBig.body()).isEqualTo(402);
+        String required = tooBig.json().path("error").path("message").asString()
+                .replaceAll(".*Required: ([0-9.]+),.*", "$1");
+        assertThat(new java.math.BigDecimal(required)).isBetween(new java.math.BigDecimal("0.0115"), new java.math.BigDecimal("0.0116"));
+        assertThat(fits.status()).as(fits.body()).isEqualTo(200);
+        assertThat(FakeOpenRouter.chatRequests(model)).hasSize(1);
+        api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+    }
+
     @Test
     void insufficientCreditsAre402InOpenAisShapeAndNothingIsForwarded() {
         String user = newUserId();
