@@ -7,6 +7,13 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
+import tools.jackson.databind.JsonNode;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -86,6 +93,36 @@ class ConcurrencyTest extends ApiTest {
         assertThat(responses).filteredOn(r -> "true".equals(r.header("Idempotent-Replayed"))).hasSize(49);
         assertThat(balanceOf(user).path("balance").decimalValue()).isEqualByComparingTo("7.5");
         assertThat(usageRows(user)).isEqualTo(1);
+    }
+
+    @Test
+    void oneAccountsLedgerIsOneChainInIdAndTimeOrder() throws Exception {
+        String user = newUserId();
+        allocate(user, "25"); // 30 in all: even twenty deducts first cannot be refused
+
+        List<Api.Response> responses = inParallel(40, i -> i % 2 == 0
+                ? allocate(user, "1")
+                : deduct(adminKey(), user, "1", Map.of()));
+        assertThat(responses).allSatisfy(r -> assertThat(r.status()).as(r.body()).isEqualTo(200));
+
+        var ledger = api.get(adminKey(), "/api/v1/credits/transactions?limit=500&user_id=" + user).json();
+        List<JsonNode> byId = new ArrayList<>();
+        ledger.forEach(byId::add);
+        Collections.reverse(byId); // the route answers newest first
+        assertThat(byId).hasSize(2 + 40);
+        List<JsonNode> byTime = byId.stream()
+                .sorted(Comparator.comparing((JsonNode row) -> Instant.parse(row.path("created_at").asString()))
+                        .thenComparing(row -> row.path("id").asLong()))
+                .toList();
+        assertThat(byTime).as("created_at order is id order").extracting(row -> row.path("id").asLong())
+                .containsExactlyElementsOf(byId.stream().map(row -> row.path("id").asLong()).toList());
+        BigDecimal previous = BigDecimal.ZERO;
+        for (JsonNode row : byId) {
+            assertThat(row.path("balance_after").decimalValue()).as("row %s", row)
+                    .isEqualByComparingTo(previous.add(row.path("amount").decimalValue()));
+            previous = row.path("balance_after").decimalValue();
+        }
+        assertThat(previous).isEqualByComparingTo(balanceOf(user).path("balance").decimalValue());
     }
 
     private long usageRows(String user) {
