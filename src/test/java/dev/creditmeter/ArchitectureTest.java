@@ -1,5 +1,6 @@
 package dev.creditmeter;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -32,6 +33,17 @@ class ArchitectureTest {
     void creditsDependsOnNoOtherFeature() {
         classes().that().resideInAPackage("dev.creditmeter.credits..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage(concat("dev.creditmeter.credits..", PLATFORM))
+                .check(CLASSES);
+    }
+
+    /**
+     * An interface of credits implemented by another feature would let credits call that feature at run
+     * time, a cycle the package rules above cannot see (credits once learnt tier allowances that way).
+     */
+    @Test
+    void noOtherFeatureImplementsAnInterfaceOfCredits() {
+        noClasses().that().resideOutsideOfPackage("dev.creditmeter.credits..")
+                .should().implement(JavaClass.Predicates.resideInAPackage("dev.creditmeter.credits.."))
                 .check(CLASSES);
     }
 

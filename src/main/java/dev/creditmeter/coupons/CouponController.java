@@ -7,6 +7,7 @@ import dev.creditmeter.identity.Caller;
 import dev.creditmeter.web.ApiException;
 import dev.creditmeter.web.InvalidField;
 import dev.creditmeter.web.Problems;
+import dev.creditmeter.web.UncheckedText;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -36,6 +37,10 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
 
 @RestController
 @RequestMapping("/api/v1/credits/coupons")
@@ -52,12 +57,12 @@ class CouponController {
         this.coupons = coupons;
         this.idempotency = idempotency;
     }
-
-    record CreateRequest(String couponType, Money value, String code, String description, Integer maxUses,
+    record CreateRequest(@Schema(requiredMode = REQUIRED) String couponType, @Schema(requiredMode = REQUIRED) Money value, String code, String description, Integer maxUses,
                          String expiresAt) {
     }
 
-    record RedeemRequest(String code, Map<String, Object> metadata, String userId) {
+    /** @param code any text: a code that cannot exist is answered "not found", as the contract says */
+    record RedeemRequest(@Schema(requiredMode = REQUIRED) @UncheckedText String code, Map<String, Object> metadata, String userId) {
     }
 
     record RedeemResponse(String code, String couponType, Money value, Money creditsAwarded, Instant redeemedAt) {
@@ -135,12 +140,11 @@ class CouponController {
         String userId = caller.target(request.userId());
         new Validation().require(request.code() != null, "code", "is required")
                 .optionalText(userId, "user_id").throwIfInvalid();
-        var wait = coupons.throttle(userId, caller.actor());
-        if (wait.isPresent()) {
-            return tooManyFailures(wait.get());
-        }
+        // The throttle refuses before any work, but a retry of a redemption that succeeded gets its answer.
+        Supplier<Optional<ResponseEntity<Object>>> throttle = () ->
+                coupons.throttle(userId, caller.actor()).map(CouponController::tooManyFailures);
         return idempotency.run(caller.actor(), key, "coupons.redeem", new RedeemRequest(request.code(),
-                request.metadata(), userId), () -> switch (coupons.redeem(userId, request.code(), request.metadata(),
+                request.metadata(), userId), throttle, () -> switch (coupons.redeem(userId, request.code(), request.metadata(),
                 caller.actor())) {
             case CouponService.RedeemResult.Redeemed r -> Reply.ok(new RedeemResponse(r.redemption().code(),
                     r.redemption().couponType(), r.redemption().value(), r.redemption().creditsAwarded(),
@@ -165,7 +169,7 @@ class CouponController {
 
     @GetMapping("/validate/{code}")
     @Operation(summary = "Whether the caller could redeem the code now: always 200 with the first failing check")
-    ValidateResponse validate(Caller caller, @PathVariable String code,
+    ValidateResponse validate(Caller caller, @PathVariable @UncheckedText String code,
                               @RequestParam(name = "user_id", required = false) String userId) {
         return switch (coupons.validate(caller.target(userId), code)) {
             case CouponService.Validity.Valid v -> new ValidateResponse(true, null, v.coupon());

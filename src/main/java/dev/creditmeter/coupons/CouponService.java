@@ -198,7 +198,7 @@ public class CouponService {
                 // A concurrent redemption by the same user committed first; the savepoint undid our claim.
                 result = new RedeemResult.Refused(Refusal.ALREADY_REDEEMED);
             }
-            String target = code.orElse(truncate(rawCode));
+            String target = code.orElse(printable(rawCode));
             switch (result) {
                 case RedeemResult.Redeemed r -> audit.record(actor, "coupon.redeem", userId, target, "success",
                         Map.of("coupon_type", r.redemption().couponType(),
@@ -344,10 +344,20 @@ public class CouponService {
         return details;
     }
 
-    private static String truncate(String code) {
+    /**
+     * A code that cannot exist, as the audit log and the failure count keep it: it may hold anything a
+     * client sent (NUL, lone surrogates, control characters), so everything outside printable ASCII
+     * becomes '?' and it is cut to a bounded length.
+     */
+    private static String printable(String code) {
         if (code == null) {
             return null;
         }
-        return code.length() <= MAX_STORED_CODE_LENGTH ? code : code.substring(0, MAX_STORED_CODE_LENGTH);
+        var kept = new StringBuilder(Math.min(code.length(), MAX_STORED_CODE_LENGTH));
+        for (int i = 0; i < code.length() && kept.length() < MAX_STORED_CODE_LENGTH; i++) {
+            char c = code.charAt(i);
+            kept.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return kept.toString();
     }
 }

@@ -1,13 +1,10 @@
 package dev.creditmeter.credits;
 
-import dev.creditmeter.web.ApiException;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -18,11 +15,9 @@ import java.util.List;
 class AccountAdminController {
 
     private final CreditService credits;
-    private final ObjectProvider<TierRules> tiers;
 
-    AccountAdminController(CreditService credits, ObjectProvider<TierRules> tiers) {
+    AccountAdminController(CreditService credits) {
         this.credits = credits;
-        this.tiers = tiers;
     }
 
     @GetMapping("/api/v1/credits/admin/accounts")
@@ -38,14 +33,5 @@ class AccountAdminController {
         var page = credits.accounts(search, limit, offset);
         return ResponseEntity.ok().header("X-Total-Count", Long.toString(page.total()))
                 .body(page.rows().stream().map(CreditBalance::of).toList());
-    }
-
-    @GetMapping("/api/v1/credits/admin/accounts/{userId}")
-    @Operation(summary = "One user's account with its call quota, without opening one (admin)")
-    CreditBalance account(@PathVariable String userId) {
-        Account account = credits.findAccount(userId)
-                .orElseThrow(() -> ApiException.notFound("User " + userId + " does not have a credit account"));
-        TierRules rules = tiers.getIfAvailable();
-        return CreditBalance.of(account, rules == null ? null : rules.apiCalls(account));
     }
 }

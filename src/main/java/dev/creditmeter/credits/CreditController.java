@@ -9,7 +9,6 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -23,6 +22,8 @@ import org.springframework.web.bind.annotation.RestController;
 import java.util.List;
 import java.util.Map;
 
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
+
 @RestController
 @RequestMapping("/api/v1/credits")
 @Tag(name = "Credits")
@@ -30,33 +31,17 @@ class CreditController {
 
     private final CreditService credits;
     private final IdempotentRequests idempotency;
-    private final ObjectProvider<TierRules> tiers;
 
-    CreditController(CreditService credits, IdempotentRequests idempotency, ObjectProvider<TierRules> tiers) {
+    CreditController(CreditService credits, IdempotentRequests idempotency) {
         this.credits = credits;
         this.idempotency = idempotency;
-        this.tiers = tiers;
     }
-
-    record AllocateRequest(String userId, Money amount, String source, Map<String, Object> metadata) {
+    record AllocateRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String source, Map<String, Object> metadata) {
     }
-
-    record DeductRequest(String userId, Money amount, String service, String model,
+    record DeductRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String service, String model,
                          Map<String, Object> costBreakdown, Map<String, Object> metadata) {
     }
-
-    record RefundRequest(String userId, Money amount, String reason, Map<String, Object> metadata) {
-    }
-
-    @GetMapping("/balance")
-    @Operation(summary = "The caller's balance (created with the trial allowance on first call) and call quota; "
-            + "admins and services may name a user_id")
-    CreditBalance balance(Caller caller, @RequestParam(name = "user_id", required = false) String userId) {
-        String target = caller.target(userId);
-        new Validation().optionalText(target, "user_id").throwIfInvalid();
-        Account account = credits.balance(target);
-        TierRules rules = tiers.getIfAvailable();
-        return CreditBalance.of(account, rules == null ? null : rules.apiCalls(account));
+    record RefundRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String reason, Map<String, Object> metadata) {
     }
 
     @PostMapping("/allocate")

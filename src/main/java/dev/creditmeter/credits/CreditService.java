@@ -3,7 +3,6 @@ package dev.creditmeter.credits;
 import dev.creditmeter.audit.AuditLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -25,33 +24,20 @@ public class CreditService {
     private final Accounts accounts;
     private final Holds holds;
     private final LedgerEntries ledger;
-    private final SignupPolicy configuredSignup;
-    private final ObjectProvider<TierRules> tiers;
-    /** The sign-up policy with its allowance taken from the tier catalogue, settled on first use. */
-    private volatile SignupPolicy signup;
+    private final SignupPolicy signup;
     private final AuditLog audit;
     private final Clock clock;
 
     CreditService(Accounts accounts, Holds holds, LedgerEntries ledger, SignupPolicy signup, AuditLog audit,
-                  Clock clock, MeterRegistry meters, ObjectProvider<TierRules> tiers) {
+                  Clock clock, MeterRegistry meters) {
         this.insufficientDeducts = refusals(meters, "deduct");
         this.insufficientHolds = refusals(meters, "hold");
         this.accounts = accounts;
         this.holds = holds;
         this.ledger = ledger;
-        this.configuredSignup = signup;
-        this.tiers = tiers;
+        this.signup = signup;
         this.audit = audit;
         this.clock = clock;
-    }
-
-    private SignupPolicy signup() {
-        SignupPolicy resolved = signup;
-        if (resolved == null) {
-            resolved = configuredSignup.resolved(tiers.getIfAvailable());
-            signup = resolved;
-        }
-        return resolved;
     }
 
     private static Counter refusals(MeterRegistry meters, String operation) {
@@ -63,7 +49,7 @@ public class CreditService {
     /** The account, created with its sign-up allowance on first use. */
     @Transactional
     public Account balance(String userId) {
-        accounts.provision(userId, signup(), clock.instant());
+        accounts.provision(userId, signup, clock.instant());
         return accounts.find(userId).orElseThrow();
     }
 
@@ -71,7 +57,7 @@ public class CreditService {
     @Transactional
     public Account allocate(String userId, Money amount, String source, Map<String, Object> metadata,
                             String actor, String idempotencyKey) {
-        accounts.provision(userId, signup(), clock.instant());
+        accounts.provision(userId, signup, clock.instant());
         var entry = LedgerEntry.of("allocation", source, merge(metadata, "source", source), idempotencyKey);
         Account account = accounts.credit(userId, amount, entry).orElseThrow();
         audit.record(actor, "credit.allocate", userId, null, "success",
@@ -139,7 +125,7 @@ public class CreditService {
     public Account settleUsage(String userId, Money amount, String service, String model, long usageEventId) {
         var entry = new LedgerEntry("usage", service, service, model, null, Map.of(), null, usageEventId);
         return accounts.settle(userId, amount, entry).orElseGet(() -> {
-            accounts.provision(userId, signup(), clock.instant());
+            accounts.provision(userId, signup, clock.instant());
             return accounts.settle(userId, amount, entry).orElseThrow();
         });
     }
@@ -161,7 +147,7 @@ public class CreditService {
      */
     @Transactional
     public SwitchTierResult switchTier(String userId, NewPeriod period) {
-        accounts.provision(userId, signup(), clock.instant());
+        accounts.provision(userId, signup, clock.instant());
         return accounts.startPeriod(userId, period, "tier <> :guardTier", Map.of("guardTier", period.tier()))
                 .<SwitchTierResult>map(SwitchTierResult.Switched::new)
                 .orElseGet(() -> new SwitchTierResult.SameTier(accounts.find(userId).orElseThrow()));
@@ -201,7 +187,7 @@ public class CreditService {
     @Transactional
     public PlaceHoldResult placeHold(String userId, Money amount, Duration ttl, Map<String, Object> metadata) {
         Instant now = clock.instant();
-        accounts.provision(userId, signup(), now);
+        accounts.provision(userId, signup, now);
         return holds.place(userId, amount, now, now.plus(ttl), metadata)
                 .<PlaceHoldResult>map(PlaceHoldResult.Placed::new)
                 .orElseGet(() -> {

@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -68,14 +69,29 @@ public class IdempotentRequests {
      * @param work    the business operation; runs inside the transaction
      */
     public ResponseEntity<Object> run(String caller, String key, String route, Object request, Supplier<Reply> work) {
+        return run(caller, key, route, request, Optional::empty, work);
+    }
+
+    /**
+     * As {@link #run(String, String, String, Object, Supplier)}, with a gate that may refuse the request
+     * before the work runs: a limit such as a call quota or a throttle. A retry of a request that already
+     * has a stored answer gets that answer whatever the gate would say now, and a refusal by the gate is
+     * not stored (the key stays free for a retry once the limit allows it).
+     *
+     * @param gate a refusal, or empty to let the work run; runs inside the transaction
+     */
+    public ResponseEntity<Object> run(String caller, String key, String route, Object request,
+                                      Supplier<Optional<ResponseEntity<Object>>> gate, Supplier<Reply> work) {
         checkKey(key);
         if (key == null) {
-            Reply reply = transactions.execute(status -> work.get());
-            return ResponseEntity.status(reply.status()).contentType(contentType(reply)).body(reply.body());
+            return transactions.execute(status -> gate.get().orElseGet(() -> {
+                Reply reply = work.get();
+                return ResponseEntity.status(reply.status()).contentType(contentType(reply)).body(reply.body());
+            }));
         }
         byte[] hash = sha256(route + "\n" + json.writeValueAsString(request));
         try {
-            return transactions.execute(status -> runOnce(caller, key, hash, work));
+            return transactions.execute(status -> runOnce(caller, key, hash, gate, work));
         } catch (DataAccessException e) {
             if (e.getMostSpecificCause() instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
                 throw new ApiException(HttpStatus.CONFLICT,
@@ -85,7 +101,8 @@ public class IdempotentRequests {
         }
     }
 
-    private ResponseEntity<Object> runOnce(String caller, String key, byte[] hash, Supplier<Reply> work) {
+    private ResponseEntity<Object> runOnce(String caller, String key, byte[] hash,
+                                           Supplier<Optional<ResponseEntity<Object>>> gate, Supplier<Reply> work) {
         jdbc.sql("select set_config('lock_timeout', :timeout, true)")
                 .param("timeout", wait.toMillis() + "ms").query().singleValue();
         int claimed = jdbc.sql("""
@@ -96,6 +113,14 @@ public class IdempotentRequests {
                 .param("caller", caller).param("key", key).param("hash", hash).update();
         if (claimed == 0) {
             return replay(caller, key, hash);
+        }
+        Optional<ResponseEntity<Object>> refused = gate.get();
+        if (refused.isPresent()) {
+            // A refusal by a limit is not the request's answer: the key is freed (what the gate recorded,
+            // such as an audit row, stays).
+            jdbc.sql("delete from idempotency_keys where caller = :caller and key = :key")
+                    .param("caller", caller).param("key", key).update();
+            return refused.get();
         }
         Reply reply = work.get();
         MediaType contentType = contentType(reply);

@@ -1,34 +1,23 @@
 package dev.creditmeter.credits;
 
-import org.springframework.boot.context.properties.ConfigurationProperties;
-
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * What a new account starts with: the sign-up tier and its allowance for one calendar month.
- *
- * @param tier      the tier of a new account
- * @param allowance its first period's allowance, in credits; when not configured, the tier catalogue's
- *                  allowance for the tier (see {@link TierRules}), else 5
+ * What a new account starts with: the sign-up tier and its allowance for one calendar month. The money
+ * core does not know tiers; the tiers feature decides this value once, at start-up, and hands it over
+ * as a bean, so that every account is provisioned the same way from the first request on.
  */
-@ConfigurationProperties("creditmeter.signup")
-record SignupPolicy(String tier, Money allowance) {
+public record SignupPolicy(String tier, Money allowance) {
 
-    static final Money FALLBACK_ALLOWANCE = Money.ofCredits(5);
-
-    SignupPolicy {
-        tier = tier == null ? "trial" : tier;
-    }
-
-    /** This policy with its allowance settled: the configured one, else the tier's, else the fallback. */
-    SignupPolicy resolved(TierRules tiers) {
-        if (allowance != null) {
-            return this;
+    public SignupPolicy {
+        Objects.requireNonNull(tier, "tier");
+        Objects.requireNonNull(allowance, "allowance");
+        if (allowance.micros() < 0) {
+            throw new IllegalArgumentException("A sign-up allowance cannot be negative");
         }
-        Money fromTier = tiers == null ? null : tiers.allowance(tier).orElse(null);
-        return new SignupPolicy(tier, fromTier != null ? fromTier : FALLBACK_ALLOWANCE);
     }
 
     String source() {

@@ -5,6 +5,7 @@ import dev.creditmeter.byok.OpenRouterClient;
 import dev.creditmeter.byok.OpenRouterProperties;
 import dev.creditmeter.identity.Caller;
 import dev.creditmeter.tiers.CallQuotas;
+import dev.creditmeter.web.TextRules;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
@@ -78,6 +79,11 @@ class GatewayController {
         }
         if (!request.path("model").isString() || request.path("model").asString().isBlank()) {
             return error(HttpStatus.BAD_REQUEST, "model is required", "invalid_request_error");
+        }
+        String modelProblem = TextRules.nameProblem(request.path("model").asString());
+        if (modelProblem != null) {
+            // The model is stored with the hold and the usage event; the rest of the body only passes through.
+            return error(HttpStatus.BAD_REQUEST, "model " + modelProblem, "invalid_request_error");
         }
         if (!request.path("messages").isArray()) {
             return error(HttpStatus.BAD_REQUEST, "messages must be an array", "invalid_request_error");

@@ -3,6 +3,7 @@ package dev.creditmeter.identity;
 import dev.creditmeter.web.ApiException;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -16,6 +17,8 @@ import org.springframework.web.bind.annotation.RestController;
 import java.time.Instant;
 import java.util.List;
 
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
+
 @RestController
 @Tag(name = "Admin")
 class ApiKeyController {
@@ -27,8 +30,7 @@ class ApiKeyController {
     ApiKeyController(ApiKeyService service) {
         this.service = service;
     }
-
-    record CreateKeyRequest(String userId, String role, String label) {
+    record CreateKeyRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) String role, String label) {
     }
 
     record CreatedKey(long id, String key, String prefix, String userId, String role, String label, Instant createdAt) {

@@ -4,6 +4,7 @@ import dev.creditmeter.credits.Money;
 import dev.creditmeter.identity.Caller;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -16,6 +17,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Instant;
 import java.util.List;
+
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
 
 @RestController
 @RequestMapping("/api/v1/credits/pricing")
@@ -37,8 +40,7 @@ class PricingController {
                     price.effectiveFrom());
         }
     }
-
-    record PriceRequest(Money inputPricePerMillion, Money outputPricePerMillion, Boolean isFree) {
+    record PriceRequest(@Schema(requiredMode = REQUIRED) Money inputPricePerMillion, @Schema(requiredMode = REQUIRED) Money outputPricePerMillion, Boolean isFree) {
     }
 
     @GetMapping("/models")

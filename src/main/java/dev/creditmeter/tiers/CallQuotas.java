@@ -3,8 +3,6 @@ package dev.creditmeter.tiers;
 import dev.creditmeter.credits.Account;
 import dev.creditmeter.credits.ApiCalls;
 import dev.creditmeter.credits.CreditService;
-import dev.creditmeter.credits.Money;
-import dev.creditmeter.credits.TierRules;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -13,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Optional;
 
 /**
  * The facade of call quotas: every charged usage event counts one call in the user's current window
@@ -25,7 +22,7 @@ import java.util.Optional;
  * by the number admitted concurrently; every one of them is still counted when charged.
  */
 @Service
-public class CallQuotas implements TierRules {
+public class CallQuotas {
 
     private final TierCatalogue catalogue;
     private final ApiCallCounts counts;
@@ -94,12 +91,7 @@ public class CallQuotas implements TierRules {
         return quota(account, clock.instant());
     }
 
-    @Override
-    public Optional<Money> allowance(String tier) {
-        return catalogue.find(tier).map(Tier::creditsMonthly);
-    }
-
-    @Override
+    /** The account's call quota as a balance shows it. */
     public ApiCalls apiCalls(Account account) {
         return quota(account).view();
     }

@@ -23,6 +23,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.util.List;
 
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
+
 @RestController
 @RequestMapping("/api/v1/credits/tiers")
 @Tag(name = "Tiers")
@@ -51,8 +53,7 @@ class TierController {
                     new ApiCallLimit(t.apiCallLimit(), t.apiCallPeriod().wireName()));
         }
     }
-
-    record SwitchRequest(String userId, String newTier) {
+    record SwitchRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) String newTier) {
     }
 
     @GetMapping("/compare")

@@ -28,6 +28,10 @@ import org.springframework.web.bind.annotation.RestController;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
 
 /**
  * Two-phase charges: place a hold on an estimate, then capture the actual usage or release it. It lives
@@ -55,8 +59,7 @@ class HoldController {
         this.quotas = quotas;
         this.clock = clock;
     }
-
-    record PlaceRequest(String userId, Money amount, Long ttlSeconds, Map<String, Object> metadata) {
+    record PlaceRequest(String userId, @Schema(requiredMode = REQUIRED) Money amount, Long ttlSeconds, Map<String, Object> metadata) {
     }
 
     /** Either {@code amount} (the final price) or a usage body as {@code /usage/track} takes it. */
@@ -89,11 +92,12 @@ class HoldController {
                 .require(ttlSeconds >= 1 && ttlSeconds <= MAX_TTL_SECONDS, "ttl_seconds",
                         "must be from 1 to " + MAX_TTL_SECONDS)
                 .throwIfInvalid();
-        // Admission: a spent call quota refuses the hold before anything is reserved.
-        if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
-            return quotaExceeded(exceeded.quota());
-        }
-        return idempotency.run(caller.actor(), key, "holds.place", request, () -> switch (credits.placeHold(
+        // Admission: a spent call quota refuses the hold before anything is reserved; a retry of a hold
+        // that was placed gets its stored answer, whatever the quota says now.
+        Supplier<Optional<ResponseEntity<Object>>> admission = () ->
+                quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded
+                        ? Optional.of(quotaExceeded(exceeded.quota())) : Optional.empty();
+        return idempotency.run(caller.actor(), key, "holds.place", request, admission, () -> switch (credits.placeHold(
                 userId, request.amount(), Duration.ofSeconds(ttlSeconds), request.metadata())) {
             case CreditService.PlaceHoldResult.Placed p -> new Reply(HttpStatus.CREATED, HoldView.of(p.hold()));
             case CreditService.PlaceHoldResult.Insufficient i -> Reply.problem(HttpStatus.PAYMENT_REQUIRED,

@@ -53,7 +53,9 @@ class LiteLlmController {
                     continue;
                 }
                 var request = toTrackRequest(payload, id);
-                new Validation().text(request.userId(), "end_user").text(id, "id").throwIfInvalid();
+                var validation = new Validation().text(request.userId(), "end_user").text(id, "id");
+                request.metadata().forEach((key, value) -> validation.optionalText((String) value, key));
+                validation.throwIfInvalid();
                 var tracked = usage.track(UsageController.toTrack(request.userId(), request, null));
                 results.add(new UsageBatchController.Result(i, id,
                         tracked instanceof UsageService.Tracked.Duplicate ? "duplicate" : "accepted", tracked.event(), null));
@@ -75,7 +77,7 @@ class LiteLlmController {
                 throw ApiException.invalid("response_cost", e.getMessage());
             }
         }
-        Map<String, Object> metadata = new LinkedHashMap<>();
+        Map<String, Object> metadata = new LinkedHashMap<>(); // text values only: checked like names
         metadata.put("source", "litellm");
         putIfText(metadata, "call_type", p.path("call_type"));
         putIfText(metadata, "model_group", p.path("model_group"));

@@ -3,6 +3,7 @@ package dev.creditmeter.usage;
 import dev.creditmeter.web.ApiException;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -10,6 +11,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.util.ArrayList;
 import java.util.List;
+
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
 
 /**
  * Batch ingestion for gateways and log shippers: each event is applied as POST /usage/track would,
@@ -26,8 +29,7 @@ class UsageBatchController {
     UsageBatchController(UsageService usage) {
         this.usage = usage;
     }
-
-    record BatchRequest(List<UsageController.TrackRequest> events) {
+    record BatchRequest(@Schema(requiredMode = REQUIRED) List<UsageController.TrackRequest> events) {
     }
 
     record Result(int index, String eventId, String status, UsageEvent event, String error) {

@@ -2,10 +2,14 @@ package dev.creditmeter.usage;
 
 import dev.creditmeter.credits.IdempotentRequests;
 import dev.creditmeter.credits.Money;
+import dev.creditmeter.credits.Reply;
 import dev.creditmeter.identity.Caller;
 import dev.creditmeter.web.ApiException;
 import dev.creditmeter.web.Validation;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -16,6 +20,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.util.Map;
 
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
+
 @RestController
 @RequestMapping("/api/v1/credits/usage")
 @Tag(name = "Usage")
@@ -24,12 +30,13 @@ class UsageController {
     static final long MAX_TOKENS = 1_000_000_000_000L;
 
     private final UsageService usage;
+    private final IdempotentRequests idempotency;
 
-    UsageController(UsageService usage) {
+    UsageController(UsageService usage, IdempotentRequests idempotency) {
         this.usage = usage;
+        this.idempotency = idempotency;
     }
-
-    record TrackRequest(String service, String model, Long tokens, Money cost, Boolean isFree,
+    record TrackRequest(@Schema(requiredMode = REQUIRED) String service, String model, Long tokens, Money cost, Boolean isFree,
                         Map<String, Object> metadata, String eventId, Long inputTokens, Long outputTokens,
                         Boolean isByok, String userId) {
     }
@@ -37,19 +44,32 @@ class UsageController {
     @PostMapping("/track")
     @Operation(summary = "Record a usage event and charge it: provider cost plus the platform markup. "
             + "Idempotent on event_id, metadata.request_id or Idempotency-Key")
-    ResponseEntity<UsageEvent> track(Caller caller,
-                                     @RequestHeader(name = IdempotentRequests.HEADER, required = false) String key,
-                                     @RequestBody(required = false) TrackRequest body) {
+    @ApiResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = UsageEvent.class)))
+    ResponseEntity<Object> track(Caller caller,
+                                 @RequestHeader(name = IdempotentRequests.HEADER, required = false) String key,
+                                 @RequestBody(required = false) TrackRequest body) {
         IdempotentRequests.checkKey(key);
         if (body == null) {
             throw ApiException.invalid("body", "is required");
         }
-        var tracked = usage.track(toTrack(caller.target(body.userId()), body, key));
+        String userId = caller.target(body.userId());
+        var track = toTrack(userId, body, key);
+        if (key != null) {
+            // Like every route: the same key with another body is refused, not answered with the first event.
+            return idempotency.run(caller.actor(), key, "usage.track", withUser(body, userId),
+                    () -> Reply.ok(usage.track(track).event()));
+        }
+        var tracked = usage.track(track);
         var response = ResponseEntity.ok();
         if (tracked instanceof UsageService.Tracked.Duplicate) {
             response.header("Idempotent-Replayed", "true");
         }
         return response.body(tracked.event());
+    }
+
+    private static TrackRequest withUser(TrackRequest r, String userId) {
+        return new TrackRequest(r.service(), r.model(), r.tokens(), r.cost(), r.isFree(), r.metadata(), r.eventId(),
+                r.inputTokens(), r.outputTokens(), r.isByok(), userId);
     }
 
     /** Checks a reported event and turns it into a command for {@code userId}; 422 names the bad fields. */

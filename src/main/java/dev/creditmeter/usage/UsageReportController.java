@@ -108,13 +108,20 @@ class UsageReportController {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
-    /** A date-only start means 00:00Z of that day, a date-only end the last microsecond of that day. */
+    /**
+     * A date-only start means 00:00Z of that day, a date-only end the last microsecond of that day. Only two
+     * given dates in the wrong order are an error; one date beyond the other's default (a start tomorrow,
+     * when the end defaults to now) is a window with nothing in it, at the given date.
+     */
     private UsageReports.Period period(String start, String end) {
         Instant now = now();
         Instant from = start == null ? now.minus(DEFAULT_DAYS, ChronoUnit.DAYS) : parse(start, "start_date", false);
         Instant to = end == null ? now : parse(end, "end_date", true);
         if (from.isAfter(to)) {
-            throw ApiException.invalid("start_date", "must not be after end_date");
+            if (start != null && end != null) {
+                throw ApiException.invalid("start_date", "must not be after end_date");
+            }
+            return start != null ? new UsageReports.Period(from, from) : new UsageReports.Period(to, to);
         }
         return new UsageReports.Period(from, to);
     }

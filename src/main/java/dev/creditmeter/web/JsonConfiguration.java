@@ -15,7 +15,7 @@ import tools.jackson.databind.type.LogicalType;
 
 /**
  * One JSON mapper for the whole service: snake_case fields, strict types (no "12" for a number, no 12
- * for a string), trailing content refused, and hard limits on nesting, number and string length so
+ * for a string), unknown fields and trailing content refused, and hard limits on nesting, number and string length so
  * that hostile documents are rejected while they are parsed.
  */
 @Configuration(proxyBeanMethods = false)
@@ -38,7 +38,9 @@ class JsonConfiguration {
         return builder
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                // A misspelt field must not silently change a charge (input_token for input_tokens): request
+                // records refuse fields they do not declare. Free-form parts are maps or trees, which take any.
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .withCoercionConfig(LogicalType.Textual, c -> c
                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)

@@ -11,6 +11,7 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
+import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springdoc.core.providers.ObjectMapperProvider;
 import org.springdoc.core.utils.SpringDocUtils;
@@ -18,6 +19,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import tools.jackson.databind.JsonNode;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,9 +41,11 @@ class OpenApiConfiguration {
     OpenAPI creditmeterOpenApi() {
         Schema<?> field = typed("object")
                 .addProperty("field", typed("string"))
-                .addProperty("message", typed("string"));
+                .addProperty("message", typed("string"))
+                .required(List.of("field", "message"));
         Schema<?> problem = typed("object")
                 .description("RFC 9457 problem details; `detail` carries the message text")
+                .required(List.of("status", "title", "detail"))
                 .addProperty("type", typed("string"))
                 .addProperty("title", typed("string"))
                 .addProperty("status", typed("integer"))
@@ -76,13 +80,35 @@ class OpenApiConfiguration {
                     "400", "Malformed request (bad JSON, bad Idempotency-Key)",
                     "401", "Missing, unknown, revoked or expired token",
                     "403", "Admin access required",
-                    "422", "Validation failed; `errors` names the fields");
+                    "413", "Request body too large",
+                    "422", "Validation failed (also an unknown field or query parameter); `errors` names the fields",
+                    "500", "An unexpected error; the body carries no exception text",
+                    "503", "The database is unavailable; retry after `Retry-After` seconds");
             standard.forEach((code, description) -> {
                 if (operation.getResponses() != null && !operation.getResponses().containsKey(code)) {
                     operation.getResponses().addApiResponse(code, problemResponse(description));
                 }
             });
             return operation;
+        };
+    }
+
+    /**
+     * Every property of an answer is always present (null when it has no value), so an answer's schema
+     * requires them all. Request schemas ({@code …Request}) list their own required fields with
+     * {@code @Schema(requiredProperties = …)}, next to the record.
+     */
+    @Bean
+    OpenApiCustomizer answersHaveEveryProperty() {
+        return openApi -> {
+            if (openApi.getComponents() == null || openApi.getComponents().getSchemas() == null) {
+                return;
+            }
+            openApi.getComponents().getSchemas().forEach((name, schema) -> {
+                if (!name.endsWith("Request") && !name.equals(PROBLEM) && schema.getProperties() != null) {
+                    schema.setRequired(List.copyOf(schema.getProperties().keySet()));
+                }
+            });
         };
     }
 

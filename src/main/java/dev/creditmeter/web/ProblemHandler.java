@@ -19,11 +19,14 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import java.sql.SQLException;
 import java.util.Collection;
@@ -76,6 +79,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                     + JsonConfiguration.MAX_NESTING_DEPTH + " levels or a number longer than "
                     + JsonConfiguration.MAX_NUMBER_LENGTH + " characters)", List.of());
         }
+        if (cause instanceof InputCoercionException outOfRange) {
+            // A well-formed number too large for its field (9223372036854775808 for a count) is an invalid
+            // value like any other, not malformed JSON.
+            return invalid(fieldPath(outOfRange), "is out of range");
+        }
         if (cause instanceof StreamReadException parse) {
             return problem(HttpStatus.BAD_REQUEST, "Malformed JSON: " + withoutLocation(parse.getOriginalMessage()), List.of());
         }
@@ -86,6 +94,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 return problem(HttpStatus.BAD_REQUEST, "Malformed JSON: content after the JSON value", List.of());
             }
             return problem(HttpStatus.UNPROCESSABLE_CONTENT, "The request body must be a JSON object", List.of());
+        }
+        if (cause instanceof UnrecognizedPropertyException unknown) {
+            return invalid(fieldPath(unknown), "is not a known field");
         }
         if (cause instanceof DatabindException binding) {
             String field = fieldPath(binding);
@@ -140,6 +151,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 .body(Problems.of(resolved, detail));
     }
 
+    private static ResponseEntity<Object> invalid(String field, String message) {
+        return problem(HttpStatus.UNPROCESSABLE_CONTENT, field + ": " + message, List.of(new InvalidField(field, message)));
+    }
+
     private static ResponseEntity<Object> problem(HttpStatus status, String detail, List<InvalidField> errors) {
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(Problems.of(status, detail, errors));
@@ -151,7 +166,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 : SOURCE_LOCATION.matcher(message).replaceAll("").strip();
     }
 
-    private static String fieldPath(DatabindException e) {
+    private static String fieldPath(JacksonException e) {
+        if (e.getPath().isEmpty() && e.processor() instanceof JsonParser parser
+                && parser.streamReadContext().currentName() != null) {
+            return parser.streamReadContext().currentName();
+        }
         String path = e.getPath().stream()
                 .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
                 .collect(Collectors.joining("."))

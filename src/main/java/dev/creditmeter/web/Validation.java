@@ -6,7 +6,7 @@ import java.util.List;
 /** Collects every failed check of a request so that a 422 names all the bad fields at once. */
 public final class Validation {
 
-    public static final int MAX_TEXT_LENGTH = 255;
+    public static final int MAX_TEXT_LENGTH = TextRules.MAX_NAME_LENGTH;
 
     private final List<InvalidField> errors = new ArrayList<>();
 
@@ -17,7 +17,7 @@ public final class Validation {
         return this;
     }
 
-    /** A required, non-blank text of at most 255 characters. */
+    /** A required, non-blank name: one line of at most 255 characters that {@link TextRules} accepts. */
     public Validation text(String value, String field) {
         if (value == null || value.isBlank()) {
             errors.add(new InvalidField(field, "is required"));
@@ -27,9 +27,10 @@ public final class Validation {
         return this;
     }
 
+    /** A name as {@link #text}, or null. */
     public Validation optionalText(String value, String field) {
-        return require(value == null || value.length() <= MAX_TEXT_LENGTH, field,
-                "must be at most " + MAX_TEXT_LENGTH + " characters");
+        String problem = value == null ? null : TextRules.nameProblem(value);
+        return require(problem == null, field, problem);
     }
 
     public void throwIfInvalid() {

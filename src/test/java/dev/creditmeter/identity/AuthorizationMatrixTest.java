@@ -125,8 +125,9 @@ class AuthorizationMatrixTest extends ApiTest {
                     (t, c) -> t.api.get(c.token(), CREDITS + "/coupons?limit=5")),
             new Route("DELETE /coupons/{code}", ADMIN, 200,
                     (t, c) -> t.api.delete(c.token(), CREDITS + "/coupons/" + t.newCoupon("credit_bonus"))),
-            new Route("GET /coupons/validate/{code}", ANY, 200,
-                    (t, c) -> t.api.get(c.token(), CREDITS + "/coupons/validate/" + t.newCoupon("credit_bonus"))),
+            new Route("GET /coupons/validate/{code}?user_id=<other>", ANY, 200,
+                    (t, c) -> t.api.get(c.token(), CREDITS + "/coupons/validate/" + t.newCoupon("credit_bonus")
+                            + "?user_id=" + c.other())),
             new Route("POST /coupons/redeem {user_id: <other>}", ANY, 200,
                     (t, c) -> t.api.post(c.token(), CREDITS + "/coupons/redeem",
                             "{\"code\":\"" + t.newCoupon("fixed_discount") + "\",\"user_id\":\"" + c.other() + "\"}")),
@@ -269,14 +270,14 @@ class AuthorizationMatrixTest extends ApiTest {
         assertThat(created.status()).isEqualTo(201);
         String key = created.json().path("key").asString();
         long id = created.json().path("id").asLong();
-        assertThat(api.get(key, CREDITS + "/balance").status()).isEqualTo(200);
+        assertThat(api.get(key, CREDITS + "/balance?user_id=" + user).status()).isEqualTo(200);
 
         var revoked = api.delete(adminKey(), CREDITS + "/admin/api-keys/" + id);
         assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
         assertThat(revoked.json().path("revoked_at").asString()).endsWith("Z");
 
         var soft = new SoftAssertions();
-        assertUnauthorized(soft, api.get(key, CREDITS + "/balance"), "balance after revoke");
+        assertUnauthorized(soft, api.get(key, CREDITS + "/balance?user_id=" + user), "balance after revoke");
         assertUnauthorized(soft, api.post(key, CREDITS + "/allocate",
                 "{\"user_id\":\"" + user + "\",\"amount\":1,\"source\":\"x\"}"), "allocate after revoke");
         soft.assertAll();
@@ -385,7 +386,8 @@ class AuthorizationMatrixTest extends ApiTest {
                 "{\"user_id\":\"" + userId + "\",\"role\":\"" + role + "\",\"label\":\"revoked\"}");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         String key = created.json().path("key").asString();
-        assertThat(api.get(key, CREDITS + "/balance").status()).as("fresh %s key works", role).isEqualTo(200);
+        assertThat(api.get(key, CREDITS + "/balance?user_id=" + userId).status()).as("fresh %s key works", role)
+                .isEqualTo(200);
         var revoked = api.delete(adminKey(), CREDITS + "/admin/api-keys/" + created.json().path("id").asLong());
         assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
         return key;

@@ -276,7 +276,7 @@ class HostileInputTest extends ApiTest {
     @MethodSource("routes")
     void malformedIdempotencyKeysAre400(String route) {
         for (String key : List.of("", "k".repeat(256), "tab\tkey")) {
-            var response = api.post(adminKey(), CREDITS + route, body("\"" + user + "\"", "1"),
+            var response = api.post(adminKey(), CREDITS + route, forRoute(route, body("\"" + user + "\"", "1")),
                     Map.of("Idempotency-Key", key));
             assertRejected(response, 400);
             assertThat(response.detail()).isEqualTo("Idempotency-Key must be 1 to 255 printable ASCII characters");
@@ -290,7 +290,7 @@ class HostileInputTest extends ApiTest {
         byte[] latin1 = "caf\u00e9-key".getBytes(StandardCharsets.ISO_8859_1);
         byte[] utf8 = "caf\u00e9-key".getBytes(StandardCharsets.UTF_8);
         for (byte[] key : List.of(latin1, utf8)) {
-            var response = rawPost(CREDITS + route, key, body("\"" + user + "\"", "1"));
+            var response = rawPost(CREDITS + route, key, forRoute(route, body("\"" + user + "\"", "1")));
             assertRejected(response, 400);
             assertThat(response.detail()).isEqualTo("Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
@@ -307,22 +307,38 @@ class HostileInputTest extends ApiTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"/allocate", "/deduct", "/refund"})
-    void unknownFieldsAreIgnoredButStillValidated(String route) {
-        var response = post(route, "{\"user_id\":\"" + user + "\",\"amount\":0,\"source\":\"s\",\"service\":\"s\","
+    void unknownFieldsAreRefused(String route) {
+        var response = post(route, "{\"user_id\":\"" + user + "\",\"amount\":1,\"source\":\"s\",\"service\":\"s\","
                 + "\"reason\":\"r\",\"balance\":1000000,\"bonus_credits\":999}");
 
         assertRejected(response, 422);
+        assertThat(response.json().path("errors").get(0).path("field").asString()).isEqualTo("balance");
     }
 
     static Stream<String> routes() {
         return ROUTES.stream();
     }
 
+    /**
+     * The cases write one body for all three routes, with the text field of each; a route refuses fields it
+     * does not take, so each gets only its own.
+     */
     private Api.Response post(String route, String body) {
-        return api.post(adminKey(), CREDITS + route, body);
+        return api.post(adminKey(), CREDITS + route, forRoute(route, body));
     }
 
-    /** One body valid for all three routes (unknown fields are ignored). */
+    private static String forRoute(String route, String body) {
+        String own = switch (route) {
+            case "/allocate" -> "\"source\":\"s\"";
+            case "/deduct" -> "\"service\":\"s\"";
+            default -> "\"reason\":\"r\"";
+        };
+        return body.replace(ALL_TEXT_FIELDS, own);
+    }
+
+    private static final String ALL_TEXT_FIELDS = "\"source\":\"s\",\"service\":\"s\",\"reason\":\"r\"";
+
+    /** One body for all three routes; {@link #post} keeps only the route's own text field. */
     private static String body(String userIdJson, String amountJson) {
         return "{\"user_id\":" + userIdJson + ",\"amount\":" + amountJson
                 + ",\"source\":\"s\",\"service\":\"s\",\"reason\":\"r\"}";

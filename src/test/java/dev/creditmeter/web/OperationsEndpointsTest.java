@@ -88,6 +88,36 @@ class OperationsEndpointsTest extends ApiTest {
     }
 
     @Test
+    void openApiMarksEveryRequiredFieldAndEveryErrorAnswer() {
+        JsonNode doc = api.get(null, "/openapi.json").json();
+
+        assertThat(required(doc, CREDITS + "/allocate")).containsExactlyInAnyOrder("user_id", "amount", "source");
+        assertThat(required(doc, CREDITS + "/usage/track")).containsExactly("service");
+        assertThat(required(doc, CREDITS + "/coupons/redeem")).containsExactly("code");
+        JsonNode balance = doc.path("components").path("schemas").path("CreditBalance");
+        assertThat(balance.path("required").valueStream().map(JsonNode::asString))
+                .contains("user_id", "balance", "available", "held", "tier", "reset_date");
+        List<String> withoutRequired = new ArrayList<>();
+        doc.path("components").path("schemas").properties().forEach(schema -> {
+            // A capture takes either an amount or a usage body: no single field is required.
+            if (schema.getValue().has("properties") && !schema.getValue().has("required")
+                    && !schema.getKey().equals("CaptureRequest")) {
+                withoutRequired.add(schema.getKey());
+            }
+        });
+        assertThat(withoutRequired).as("schemas with properties but no required list").isEmpty();
+        List<String> missing = new ArrayList<>();
+        doc.path("paths").properties().forEach(path -> path.getValue().properties().forEach(operation -> {
+            for (String code : List.of("400", "422", "500", "503")) {
+                if (!operation.getValue().path("responses").has(code)) {
+                    missing.add(operation.getKey().toUpperCase() + " " + path.getKey() + " " + code);
+                }
+            }
+        }));
+        assertThat(missing).as("error answers not described").isEmpty();
+    }
+
+    @Test
     void openApiDeclaresBearerSecurityAndProblemResponses() {
         JsonNode doc = api.get(null, "/openapi.json").json();
 
@@ -174,6 +204,12 @@ class OperationsEndpointsTest extends ApiTest {
 
     private String base() {
         return "http://127.0.0.1:" + serverPort;
+    }
+
+    private static List<String> required(JsonNode doc, String path) {
+        JsonNode body = doc.path("paths").path(path).path("post").path("requestBody").path("content");
+        return resolve(doc, body.path("application/json").path("schema")).path("required").valueStream()
+                .map(JsonNode::asString).toList();
     }
 
     private static JsonNode requestSchema(JsonNode doc, String path) {
