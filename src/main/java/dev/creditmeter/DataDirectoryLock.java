@@ -38,11 +38,11 @@ final class DataDirectoryLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    /** Takes the lock or throws {@link InUseException}; {@code dataDir} must exist. */
+    /** Takes the lock or throws {@link EmbeddedDatabaseUnavailable}; {@code dataDir} must exist. */
     static DataDirectoryLock acquire(Path dataDir) throws IOException {
         Path file = dataDir.resolve(FILE_NAME);
         if (!HELD_HERE.add(dataDir)) {
-            throw new InUseException(dataDir, Optional.of(ProcessHandle.current().pid()));
+            throw inUse(dataDir, Optional.of(ProcessHandle.current().pid()));
         }
         FileChannel channel = null;
         try {
@@ -50,7 +50,7 @@ final class DataDirectoryLock implements AutoCloseable {
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 channel.close();
-                throw new InUseException(dataDir, ownerPid(file));
+                throw inUse(dataDir, ownerPid(file));
             }
             // Only to name the owner in the refusal message; the lock itself is what counts.
             channel.truncate(0);
@@ -86,26 +86,10 @@ final class DataDirectoryLock implements AutoCloseable {
         }
     }
 
-    /** Another live process runs the embedded database of this data directory. */
-    static final class InUseException extends IllegalStateException {
-
-        static final String ACTION = "Stop that process first, or start this one with another data directory"
-                + " (CREDITMETER_DATA_DIR or --creditmeter.data-dir).";
-
-        private final String description;
-
-        InUseException(Path dataDir, Optional<Long> ownerPid) {
-            this("Data directory " + dataDir + " is in use by another Creditmeter process"
-                    + ownerPid.map(pid -> " (pid " + pid + ")").orElse("") + ".");
-        }
-
-        private InUseException(String description) {
-            super(description + " " + ACTION);
-            this.description = description;
-        }
-
-        String description() {
-            return description;
-        }
+    private static EmbeddedDatabaseUnavailable inUse(Path dataDir, Optional<Long> ownerPid) {
+        return new EmbeddedDatabaseUnavailable("Data directory " + dataDir + " is in use by another Creditmeter process"
+                + ownerPid.map(pid -> " (pid " + pid + ")").orElse("") + ".",
+                "Stop that process first, or start this one with another data directory"
+                        + " (CREDITMETER_DATA_DIR or --creditmeter.data-dir).");
     }
 }

@@ -1,7 +1,6 @@
 package dev.creditmeter;
 
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
-import io.zonky.test.db.postgres.util.ArchUtils;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -65,7 +64,7 @@ final class EmbeddedDatabase implements AutoCloseable {
     }
 
     /**
-     * Starts the server of {@code dataDir}, or throws {@link DataDirectoryLock.InUseException} without
+     * Starts the server of {@code dataDir}, or throws {@link EmbeddedDatabaseUnavailable} without
      * touching anything when another live process already runs it.
      */
     static EmbeddedDatabase start(Path dataDir) throws IOException {
@@ -197,9 +196,9 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     /** The binaries are unpacked once per machine and version, into the temp directory. */
     private static Path extractBinaries() throws IOException {
-        String arch = ArchUtils.normalize(System.getProperty("os.arch"));
+        PostgresPlatform platform = PostgresPlatform.current();
         byte[] archive;
-        try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux", arch)) {
+        try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(platform.system(), platform.architecture())) {
             archive = in.readAllBytes();
         }
         String digest = HexFormat.of().formatHex(sha256(archive), 0, 8);

@@ -17,7 +17,7 @@ class DataDirectoryLockTest {
         try (var held = DataDirectoryLock.acquire(dataDir)) {
             for (int attempt = 0; attempt < 2; attempt++) {
                 assertThatThrownBy(() -> DataDirectoryLock.acquire(dataDir))
-                        .isInstanceOf(DataDirectoryLock.InUseException.class)
+                        .isInstanceOf(EmbeddedDatabaseUnavailable.class)
                         .hasMessageContaining("Data directory " + dataDir + " is in use by another Creditmeter process (pid "
                                 + ProcessHandle.current().pid() + ")")
                         .hasMessageContaining("CREDITMETER_DATA_DIR");
