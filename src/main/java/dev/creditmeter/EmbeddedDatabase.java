@@ -1,7 +1,6 @@
 package dev.creditmeter;
 
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
-import io.zonky.test.db.postgres.util.ArchUtils;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -50,20 +49,36 @@ final class EmbeddedDatabase implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final String SUPERUSER = "postgres";
 
+    private final DataDirectoryLock lock;
     private final Path logFile;
     private final int port;
     private final String password;
     private final Process server;
 
-    private EmbeddedDatabase(Path logFile, int port, String password, Process server) {
+    private EmbeddedDatabase(DataDirectoryLock lock, Path logFile, int port, String password, Process server) {
+        this.lock = lock;
         this.logFile = logFile;
         this.port = port;
         this.password = password;
         this.server = server;
     }
 
+    /**
+     * Starts the server of {@code dataDir}, or throws {@link EmbeddedDatabaseUnavailable} without
+     * touching anything when another live process already runs it.
+     */
     static EmbeddedDatabase start(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
+        DataDirectoryLock lock = DataDirectoryLock.acquire(dataDir);
+        try {
+            return start(dataDir, lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static EmbeddedDatabase start(Path dataDir, DataDirectoryLock lock) throws IOException {
         Path binDir = extractBinaries();
         Path pgData = dataDir.resolve("postgres");
         Path passwordFile = dataDir.resolve("postgres.password");
@@ -72,7 +87,7 @@ final class EmbeddedDatabase implements AutoCloseable {
             initialise(binDir, pgData, passwordFile, logFile);
         }
         String password = Files.readString(passwordFile).strip();
-        stopLeftoverServer(pgData);
+        stopOrphanedServer(pgData);
         int port = freePort();
         List<String> command = command(binDir, "postgres", "-D", pgData.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=");
@@ -80,7 +95,7 @@ final class EmbeddedDatabase implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
-        var database = new EmbeddedDatabase(logFile, port, password, server);
+        var database = new EmbeddedDatabase(lock, logFile, port, password, server);
         database.awaitReady();
         log.info("Embedded PostgreSQL is running on 127.0.0.1:{} with data in {}", port, pgData);
         return database;
@@ -101,6 +116,14 @@ final class EmbeddedDatabase implements AutoCloseable {
     /** Fast shutdown (SIGINT): open transactions are rolled back, the data is checkpointed. */
     @Override
     public void close() {
+        try {
+            stopServer();
+        } finally {
+            lock.close(); // only once the server is gone, so that the next owner never meets it running
+        }
+    }
+
+    private void stopServer() {
         if (!server.isAlive()) {
             return;
         }
@@ -147,8 +170,12 @@ final class EmbeddedDatabase implements AutoCloseable {
         Files.move(staging, pgData, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** A server left behind by a process that was killed would hold the data directory. */
-    private static void stopLeftoverServer(Path pgData) {
+    /**
+     * A server left behind by a process that was killed would hold the data directory. Called only
+     * with the {@link DataDirectoryLock} held: the process that started such a server has ended, so
+     * nobody uses it any more.
+     */
+    private static void stopOrphanedServer(Path pgData) {
         Path pidFile = pgData.resolve("postmaster.pid");
         if (!Files.exists(pidFile)) {
             return;
@@ -158,7 +185,7 @@ final class EmbeddedDatabase implements AutoCloseable {
             ProcessHandle.of(pid)
                     .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false))
                     .ifPresent(p -> {
-                        log.warn("Stopping a PostgreSQL server (pid {}) left running on {}", pid, pgData);
+                        log.warn("Stopping a PostgreSQL server (pid {}) left running on {} by a process that has ended", pid, pgData);
                         p.destroy();
                         p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
                     });
@@ -169,9 +196,9 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     /** The binaries are unpacked once per machine and version, into the temp directory. */
     private static Path extractBinaries() throws IOException {
-        String arch = ArchUtils.normalize(System.getProperty("os.arch"));
+        PostgresPlatform platform = PostgresPlatform.current();
         byte[] archive;
-        try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux", arch)) {
+        try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(platform.system(), platform.architecture())) {
             archive = in.readAllBytes();
         }
         String digest = HexFormat.of().formatHex(sha256(archive), 0, 8);

@@ -11,15 +11,13 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /**
- * On the first start with an empty database, issues an admin API key, writes it to
- * {@code <data-dir>/admin.key} (owner-only) and prints it once. Several nodes starting together
- * agree on one key through an advisory lock.
+ * On the first start with an empty database, issues an admin API key, writes it to a new owner-only
+ * file in the data directory ({@code admin.key} for the embedded database; see {@link AdminKeyFile})
+ * and prints it once. Several nodes starting together agree on one key through an advisory lock.
  */
 @Component
 class BootstrapAdminKey implements ApplicationRunner {
@@ -32,14 +30,17 @@ class BootstrapAdminKey implements ApplicationRunner {
     private final JdbcClient jdbc;
     private final TransactionTemplate transactions;
     private final Path dataDir;
+    private final String externalUrl;
 
     BootstrapAdminKey(ApiKeys keys, ApiKeyService service, JdbcClient jdbc, TransactionTemplate transactions,
-                      @Value("${creditmeter.data-dir}") Path dataDir) {
+                      @Value("${creditmeter.data-dir}") Path dataDir,
+                      @Value("${spring.datasource.url:}") String externalUrl) {
         this.keys = keys;
         this.service = service;
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.dataDir = dataDir;
+        this.externalUrl = externalUrl;
     }
 
     @Override
@@ -55,14 +56,15 @@ class BootstrapAdminKey implements ApplicationRunner {
     }
 
     private void publish(String secret) {
-        Path file = dataDir.resolve("admin.key").toAbsolutePath();
+        Path preferred = AdminKeyFile.preferred(dataDir, externalUrl).toAbsolutePath();
+        Path file;
         try {
-            Files.createDirectories(dataDir);
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, secret + "\n");
+            file = AdminKeyFile.write(dataDir, externalUrl, secret);
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not write " + file, e);
+            throw new UncheckedIOException("Could not write the admin key next to " + preferred, e);
+        }
+        if (!file.equals(preferred)) {
+            log.warn("{} already exists and is kept: it may be the admin key of another database", preferred);
         }
         log.info("Bootstrap admin API key (printed only this once; also in {}): {}", file, secret);
     }
