@@ -63,6 +63,11 @@ final class EmbeddedDatabase implements AutoCloseable {
     }
 
     static EmbeddedDatabase start(Path dataDir) throws IOException {
+        return start(dataDir, freePort());
+    }
+
+    /** On a chosen port: a server restarted on its data directory is found where its clients left it. */
+    static EmbeddedDatabase start(Path dataDir, int port) throws IOException {
         Files.createDirectories(dataDir);
         Path binDir = extractBinaries();
         Path pgData = dataDir.resolve("postgres");
@@ -73,7 +78,6 @@ final class EmbeddedDatabase implements AutoCloseable {
         }
         String password = Files.readString(passwordFile).strip();
         stopLeftoverServer(pgData);
-        int port = freePort();
         List<String> command = command(binDir, "postgres", "-D", pgData.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=");
         Process server = new ProcessBuilder(command)
@@ -88,6 +92,10 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    int port() {
+        return port;
     }
 
     String username() {
@@ -260,7 +268,7 @@ final class EmbeddedDatabase implements AutoCloseable {
         Files.writeString(file, content + "\n", StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (var socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

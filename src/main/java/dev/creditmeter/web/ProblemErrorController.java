@@ -23,6 +23,10 @@ class ProblemErrorController implements ErrorController {
 
     @RequestMapping
     ResponseEntity<Object> error(HttpServletRequest request) {
+        Throwable failure = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION) instanceof Throwable t ? t : null;
+        if (failure != null && DatabaseUnavailable.causedBy(failure)) {
+            return DatabaseUnavailable.response(failure);
+        }
         // Without a status the container did not send us here: someone asked for the error path itself.
         HttpStatus status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer code
                 ? HttpStatus.resolve(code) : HttpStatus.NOT_FOUND;
