@@ -5,21 +5,30 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The service as its own process on a PostgreSQL server of its own, which the tests stop and start again
- * on the same port and data. While the database is gone, requests that need it get a 503 problem+json
- * with Retry-After within 2 s and health says DOWN; once it is back the service recovers by itself.
+ * The service as its own process on a PostgreSQL server of its own, which the tests stop, crash and start
+ * again on the same port and data. While the database is gone, requests that need it get a 503
+ * problem+json with Retry-After within 2 s and health says DOWN; once it is back the service recovers by
+ * itself; and no answer is ever a 500.
  */
 class DatabaseOutageTest {
 
@@ -124,6 +133,58 @@ class DatabaseOutageTest {
                 health.elapsed().toMillis(), recovered.toMillis());
     }
 
+    @Test
+    void aDatabaseCrashAndRestartUnderLoadNeverAnswers500() throws Exception {
+        Queue<Timed> answers = new ConcurrentLinkedQueue<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        ExecutorService clients = Executors.newFixedThreadPool(6);
+        List<Future<?>> loops = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            boolean writer = i < 2;
+            loops.add(clients.submit(() -> {
+                while (running.get()) {
+                    answers.add(writer
+                            ? Timed.of(() -> api.post(adminKey, CREDITS + "/allocate",
+                                    "{\"user_id\":\"" + user + "\",\"amount\":0.01,\"source\":\"load\"}"))
+                            : Timed.of(() -> api.get(userKey, CREDITS + "/balance")));
+                }
+            }));
+        }
+        try {
+            Thread.sleep(1_000);
+            crash();
+            Thread.sleep(5_000);
+            database = EmbeddedDatabase.start(databaseDir, databasePort);
+            int before = answers.size();
+            long deadline = System.nanoTime() + RECOVERY.toNanos();
+            while (answers.stream().skip(before).filter(t -> t.status() == 200).count() < 50
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+        } finally {
+            running.set(false);
+            clients.shutdown();
+            assertThat(clients.awaitTermination(90, TimeUnit.SECONDS)).isTrue();
+        }
+        for (Future<?> loop : loops) {
+            loop.get();
+        }
+
+        List<Timed> all = List.copyOf(answers);
+        long ok = all.stream().filter(t -> t.status() == 200).count();
+        List<Timed> refused = all.stream().filter(t -> t.status() == 503).toList();
+        System.out.printf("DatabaseOutageTest: %d answers under load, %d x 200, %d x 503, slowest %d ms%n",
+                all.size(), ok, refused.size(), all.stream().mapToLong(t -> t.elapsed().toMillis()).max().orElse(0));
+        assertThat(all.stream().filter(t -> t.status() != 200 && t.status() != 503)
+                .map(t -> t.status() + " " + t.response().body()).toList())
+                .as("answers other than 200 and 503").isEmpty();
+        refused.forEach(DatabaseOutageTest::assertUnavailable);
+        assertThat(all.getLast().status()).isEqualTo(200);
+        var verify = api.get(adminKey, CREDITS + "/admin/ledger/verify");
+        assertThat(verify.status()).isEqualTo(200);
+        assertThat(verify.json().path("consistent").asBoolean()).as(verify.body()).isTrue();
+    }
+
     private static void assertUnavailable(Timed answer) {
         Api.Response response = answer.response();
         assertThat(answer.elapsed()).as("answered in %s: %s", answer.elapsed(), response.body()).isLessThan(FAIL_FAST);
@@ -150,5 +211,13 @@ class DatabaseOutageTest {
             assertThat(System.nanoTime()).as("recovered within %s", RECOVERY).isLessThan(deadline);
             Thread.sleep(50);
         }
+    }
+
+    /** Immediate shutdown: every backend dies at once and nothing is checkpointed, as in a crash. */
+    private static void crash() throws IOException, InterruptedException {
+        Path pidFile = databaseDir.resolve("postgres").resolve("postmaster.pid");
+        long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
+        new ProcessBuilder("kill", "-QUIT", Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
+        ProcessHandle.of(pid).ifPresent(postmaster -> postmaster.onExit().orTimeout(30, TimeUnit.SECONDS).join());
     }
 }

@@ -8,6 +8,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.transaction.TransactionSystemException;
 
 import java.io.IOException;
 import java.sql.SQLException;
@@ -47,8 +48,8 @@ final class DatabaseUnavailable {
 
     /**
      * True when the failure, or anything that caused it, is a connection that could not be had or was
-     * lost: the pool timing out, a refused or broken socket (SQLState class 08), or the server shutting
-     * down or starting up.
+     * lost: the pool timing out, a refused or broken socket (SQLState class 08), the server shutting
+     * down or starting up, or a commit or rollback the driver could not carry out.
      */
     static boolean causedBy(Throwable failure) {
         return evidence(failure) != null;
@@ -72,6 +73,18 @@ final class DatabaseUnavailable {
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(sql.getSQLState()))) {
                 return t;
+            }
+            // A statement or commit that failed on a lost connection is rolled back, and the rollback fails
+            // too: the pool has closed the connection by then, and says only "Connection is closed", with no
+            // SQLState. A rollback or commit that fails in the driver, rather than on a constraint (those
+            // are translated to data access exceptions), means the connection is gone.
+            if (t instanceof TransactionSystemException unfinished) {
+                if (unfinished.getCause() instanceof SQLException) {
+                    return t;
+                }
+                if (unfinished.getApplicationException() != null) {
+                    pending.add(unfinished.getApplicationException());
+                }
             }
             if (t.getCause() != null) {
                 pending.add(t.getCause());

@@ -8,6 +8,7 @@ import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.PessimisticLockingFailureException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -46,6 +47,14 @@ class DatabaseUnavailableTest {
     }
 
     @Test
+    void aRollbackThePoolRefusesOnAClosedConnectionIsUnavailable() {
+        // The pool's own exception for a connection it has already thrown away carries no SQLState.
+        var rollback = new TransactionSystemException("JDBC rollback failed", new SQLException("Connection is closed"));
+
+        assertThat(DatabaseUnavailable.causedBy(rollback)).isTrue();
+    }
+
+    @Test
     void constraintsLocksAndOtherFailuresAreNot() {
         var duplicate = new DataIntegrityViolationException("insert", new SQLException("duplicate key", "23505"));
         var deadlock = new PessimisticLockingFailureException("update", new SQLException("deadlock detected", "40P01"));
@@ -55,5 +64,6 @@ class DatabaseUnavailableTest {
         assertThat(DatabaseUnavailable.causedBy(deadlock)).isFalse();
         assertThat(DatabaseUnavailable.causedBy(diskFull)).isFalse();
         assertThat(DatabaseUnavailable.causedBy(new IllegalStateException("bug"))).isFalse();
+        assertThat(DatabaseUnavailable.causedBy(new TransactionSystemException("no cause"))).isFalse();
     }
 }
