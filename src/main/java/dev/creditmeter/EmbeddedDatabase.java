@@ -68,17 +68,22 @@ final class EmbeddedDatabase implements AutoCloseable {
      * touching anything when another live process already runs it.
      */
     static EmbeddedDatabase start(Path dataDir) throws IOException {
+        return start(dataDir, freePort());
+    }
+
+    /** On a chosen port: a server restarted on its data directory is found where its clients left it. */
+    static EmbeddedDatabase start(Path dataDir, int port) throws IOException {
         Files.createDirectories(dataDir);
         DataDirectoryLock lock = DataDirectoryLock.acquire(dataDir);
         try {
-            return start(dataDir, lock);
+            return start(dataDir, lock, port);
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
         }
     }
 
-    private static EmbeddedDatabase start(Path dataDir, DataDirectoryLock lock) throws IOException {
+    private static EmbeddedDatabase start(Path dataDir, DataDirectoryLock lock, int port) throws IOException {
         Path binDir = extractBinaries();
         Path pgData = dataDir.resolve("postgres");
         Path passwordFile = dataDir.resolve("postgres.password");
@@ -88,7 +93,6 @@ final class EmbeddedDatabase implements AutoCloseable {
         }
         String password = Files.readString(passwordFile).strip();
         stopOrphanedServer(pgData);
-        int port = freePort();
         List<String> command = command(binDir, "postgres", "-D", pgData.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=");
         Process server = new ProcessBuilder(command)
@@ -103,6 +107,10 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    int port() {
+        return port;
     }
 
     String username() {
@@ -287,7 +295,7 @@ final class EmbeddedDatabase implements AutoCloseable {
         Files.writeString(file, content + "\n", StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (var socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

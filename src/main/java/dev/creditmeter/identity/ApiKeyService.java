@@ -1,6 +1,8 @@
 package dev.creditmeter.identity;
 
 import dev.creditmeter.audit.AuditLog;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -65,7 +67,17 @@ public class ApiKeyService {
         if (!token.startsWith(KEY_START) || token.length() > MAX_KEY_LENGTH) {
             return Optional.empty();
         }
-        return keys.findActive(hash(token));
+        byte[] hash = hash(token);
+        try {
+            return keys.findActive(hash);
+        } catch (CannotGetJdbcConnectionException noConnection) {
+            throw noConnection; // the pool has already waited its timeout; waiting again would only be slower
+        } catch (DataAccessResourceFailureException lost) {
+            // Every request starts here, so after a database restart this is where a pooled connection that
+            // died with the old server fails first. The pool has dropped it, and the lookup writes nothing:
+            // one more try on another connection is safe and usually answers.
+            return keys.findActive(hash);
+        }
     }
 
     static boolean looksLikeApiKey(String token) {

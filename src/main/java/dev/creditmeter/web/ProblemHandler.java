@@ -4,6 +4,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
 import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.RecoverableDataAccessException;
+import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -11,6 +14,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -56,6 +60,20 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             return problem(HttpStatus.BAD_REQUEST, "The amount would take the balance beyond its limit", List.of());
         }
         return unexpected(e);
+    }
+
+    /**
+     * A database that cannot be reached is a 503 with Retry-After (see {@link DatabaseUnavailable}). A
+     * transaction takes its connection when it begins and, if the connection dies, fails again on its
+     * rollback: hence the transaction type among the data access ones.
+     */
+    @ExceptionHandler({DataAccessResourceFailureException.class, TransientDataAccessResourceException.class,
+            RecoverableDataAccessException.class, TransactionException.class})
+    ResponseEntity<Object> databaseUnavailable(Exception e) {
+        if (DatabaseUnavailable.causedBy(e)) {
+            return DatabaseUnavailable.response(e);
+        }
+        return e instanceof DataAccessException dataAccess ? dataAccess(dataAccess) : unexpected(e);
     }
 
     @ExceptionHandler(Exception.class)
