@@ -72,7 +72,8 @@ class DatabaseOutageTest {
                 "--creditmeter.security.jwt.issuer-uri=" + ApiTest.JWT.issuer(),
                 "--creditmeter.security.jwt.jwk-set-uri=" + ApiTest.JWT.jwkSetUri());
         api = service.api();
-        adminKey = Files.readString(serviceDir.resolve("admin.key")).strip();
+        // An external database's bootstrap key has a file of its own, named for the database.
+        adminKey = Files.readString(serviceDir.resolve("admin-127.0.0.1-" + databasePort + "-postgres.key")).strip();
         user = "user-" + UUID.randomUUID();
         var issued = api.post(adminKey, CREDITS + "/admin/api-keys",
                 "{\"user_id\":\"" + user + "\",\"role\":\"user\",\"label\":\"outage\"}");
@@ -153,6 +154,7 @@ class DatabaseOutageTest {
         try {
             Thread.sleep(1_000);
             crash();
+            database.close(); // the server is gone already; this lets go of the data directory's lock
             Thread.sleep(5_000);
             database = EmbeddedDatabase.start(databaseDir, databasePort);
             int before = answers.size();
