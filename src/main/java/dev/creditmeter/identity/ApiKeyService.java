@@ -28,11 +28,13 @@ public class ApiKeyService {
     private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final ApiKeys keys;
+    private final ApiKeyCache cache;
     private final AuditLog audit;
     private final SecureRandom random = new SecureRandom();
 
-    ApiKeyService(ApiKeys keys, AuditLog audit) {
+    ApiKeyService(ApiKeys keys, ApiKeyCache cache, AuditLog audit) {
         this.keys = keys;
+        this.cache = cache;
         this.audit = audit;
     }
 
@@ -58,8 +60,11 @@ public class ApiKeyService {
     @Transactional
     Optional<ApiKeys.ApiKey> revoke(long id, String actor) {
         Optional<ApiKeys.ApiKey> revoked = keys.revoke(id);
-        revoked.ifPresent(key -> audit.record(actor, "api_key.revoke", key.userId(), "api_key:" + id, "success",
-                Map.of("prefix", key.prefix())));
+        revoked.ifPresent(key -> {
+            cache.revokedInThisTransaction();
+            audit.record(actor, "api_key.revoke", key.userId(), "api_key:" + id, "success",
+                    Map.of("prefix", key.prefix()));
+        });
         return revoked;
     }
 
@@ -68,6 +73,10 @@ public class ApiKeyService {
             return Optional.empty();
         }
         byte[] hash = hash(token);
+        return cache.get(hash, () -> lookUp(hash));
+    }
+
+    private Optional<Caller> lookUp(byte[] hash) {
         try {
             return keys.findActive(hash);
         } catch (CannotGetJdbcConnectionException noConnection) {
