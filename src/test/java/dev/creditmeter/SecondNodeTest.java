@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,10 +21,7 @@ class SecondNodeTest extends ApiTest {
     @Test
     void aNodeWithADataSourceUrlSharesTheDatabase() throws Exception {
         Path dataDir = Path.of("target", "test-data", "node-" + UUID.randomUUID()).toAbsolutePath();
-        ServiceProcess node = ServiceProcess.start(dataDir, Map.of(
-                "SPRING_DATASOURCE_URL", dataSource.getJdbcUrl(),
-                "SPRING_DATASOURCE_USERNAME", dataSource.getUsername(),
-                "SPRING_DATASOURCE_PASSWORD", dataSource.getPassword()));
+        ServiceProcess node = ServiceProcess.sharing(dataSource, dataDir);
         try {
             String user = newUserId();
             var viaSecondNode = node.api().post(adminKey(), "/api/v1/credits/allocate",

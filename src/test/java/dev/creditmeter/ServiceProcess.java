@@ -1,5 +1,7 @@
 package dev.creditmeter;
 
+import com.zaxxer.hikari.HikariDataSource;
+
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -54,6 +56,14 @@ public record ServiceProcess(Process process, Api api, Duration startup) {
             }
         }
         return new Refusal(process.exitValue(), Files.readString(output));
+    }
+
+    /** Another node on the database of {@code dataSource} (the test context's), as an operator adds one. */
+    public static ServiceProcess sharing(HikariDataSource dataSource, Path dataDir, String... args) throws Exception {
+        return start(dataDir, Map.of(
+                "SPRING_DATASOURCE_URL", dataSource.getJdbcUrl(),
+                "SPRING_DATASOURCE_USERNAME", dataSource.getUsername(),
+                "SPRING_DATASOURCE_PASSWORD", dataSource.getPassword()), args);
     }
 
     /** SIGTERM: Spring shuts down gracefully, then the embedded PostgreSQL, if it runs one. */

@@ -78,6 +78,14 @@ class DeductBenchmark extends ApiTest {
                 throw new IllegalStateException(response.body());
             }
         };
+        Bench.Operation balance = index -> {
+            var response = httpClient.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/api/v1/credits/balance?user_id=" + users.get(index)))
+                    .header("Authorization", "Bearer " + service).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException(response.body());
+            }
+        };
         // The floor of the HTTP stack on this machine: a public route that touches no database.
         URI health = URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness");
         Bench.Operation httpFloor = index -> {
@@ -114,24 +122,30 @@ class DeductBenchmark extends ApiTest {
         List<Bench.Result> httpRounds = new ArrayList<>();
         List<Bench.Result> jdbcRounds = new ArrayList<>();
         List<Bench.Result> floorRounds = new ArrayList<>();
+        List<Bench.Result> balanceRounds = new ArrayList<>();
         Bench.measure("warm-up http", CLIENTS, WARMUP, overHttp);
         Bench.measure("warm-up jdbc", CLIENTS, WARMUP, overJdbc);
         Bench.measure("warm-up floor", CLIENTS, WARMUP, httpFloor);
+        Bench.measure("warm-up balance", CLIENTS, WARMUP, balance);
         for (int round = 0; round < ROUNDS; round++) {
             jdbcRounds.add(Bench.measure("jdbc", CLIENTS, MEASURE, overJdbc));
             httpRounds.add(Bench.measure("http", CLIENTS, MEASURE, overHttp));
             floorRounds.add(Bench.measure("floor", CLIENTS, MEASURE, httpFloor));
+            balanceRounds.add(Bench.measure("balance", CLIENTS, MEASURE, balance));
         }
         Bench.Result http = Bench.median("POST /deduct over HTTP", httpRounds);
         Bench.Result jdbc = Bench.median("same SQL over JDBC (baseline)", jdbcRounds);
         Bench.Result floor = Bench.median("GET /actuator/health/liveness", floorRounds);
+        Bench.Result balanceResult = Bench.median("GET /balance over HTTP", balanceRounds);
         System.out.println();
         System.out.printf(Locale.ROOT, "BENCHMARK %d clients, %d rounds of %ds, medians%n", CLIENTS, ROUNDS, MEASURE.toSeconds());
-        for (Bench.Result r : List.of(jdbc, http, floor)) {
+        for (Bench.Result r : List.of(jdbc, http, floor, balanceResult)) {
             System.out.println(r.line());
         }
         System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / JDBC throughput ratio: %.2f%n", http.perSecond() / jdbc.perSecond());
         System.out.printf(Locale.ROOT, "BENCHMARK deduct HTTP / HTTP floor throughput ratio: %.2f%n", http.perSecond() / floor.perSecond());
+        System.out.printf(Locale.ROOT, "BENCHMARK balance / HTTP floor throughput ratio: %.2f%n",
+                balanceResult.perSecond() / floor.perSecond());
         assertLedgerConsistent();
         assertThat(http.perSecond()).isPositive();
     }

@@ -9,7 +9,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,10 +28,7 @@ class RevocationAcrossNodesTest extends ApiTest {
     @Test
     void aKeyRevokedOnOneNodeStopsWorkingOnBoth() throws Exception {
         Path dataDir = Path.of("target", "test-data", "revoke-" + UUID.randomUUID()).toAbsolutePath();
-        ServiceProcess second = ServiceProcess.start(dataDir, Map.of(
-                "SPRING_DATASOURCE_URL", dataSource.getJdbcUrl(),
-                "SPRING_DATASOURCE_USERNAME", dataSource.getUsername(),
-                "SPRING_DATASOURCE_PASSWORD", dataSource.getPassword()));
+        ServiceProcess second = ServiceProcess.sharing(dataSource, dataDir);
         try {
             for (boolean revokeHere : new boolean[] {true, false}) {
                 String user = newUserId();

@@ -189,10 +189,7 @@ class RenewalTest extends ApiTest {
     @Test
     void aSecondServiceProcessAndThisNodeRenewingTogetherRenewEachAccountOnce() throws Exception {
         Path dataDir = Path.of("target", "test-data", "node-" + UUID.randomUUID()).toAbsolutePath();
-        ServiceProcess node = ServiceProcess.start(dataDir, Map.of(
-                        "SPRING_DATASOURCE_URL", dataSource.getJdbcUrl(),
-                        "SPRING_DATASOURCE_USERNAME", dataSource.getUsername(),
-                        "SPRING_DATASOURCE_PASSWORD", dataSource.getPassword()),
+        ServiceProcess node = ServiceProcess.sharing(dataSource, dataDir,
                 "--creditmeter.tiers.renewal-initial-delay=0s", "--creditmeter.tiers.renewal-interval=100ms");
         List<String> users = new ArrayList<>();
         var creating = new AtomicBoolean(true);
