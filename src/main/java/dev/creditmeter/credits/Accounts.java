@@ -47,32 +47,50 @@ class Accounts {
         this.json = json;
     }
 
+    /** Creates the account with its sign-up allowance and {@code purchase} row, once (see {@link #PROVISION}). */
+    void provision(String userId, SignupPolicy signup, Instant now) {
+        jdbc.sql(PROVISION + "select 1 from entry").params(provisionParams(userId, signup, now)).query().listOfRows();
+    }
+
+    /**
+     * The account, created first if need be, in ONE statement: no transaction of its own, one round trip.
+     * Empty when a concurrent first request created it meanwhile: this statement waited for that insert
+     * but reads from a snapshot taken before it; the caller then reads again.
+     */
+    Optional<Account> provisionAndFind(String userId, SignupPolicy signup, Instant now) {
+        return jdbc.sql(PROVISION + """
+                        select %1$s from created
+                        union all
+                        select %1$s from credit_accounts where user_id = :userId and not exists (select 1 from created)
+                        """.formatted(COLUMNS))
+                .params(provisionParams(userId, signup, now)).query(Accounts::row).optional();
+    }
+
     /**
      * Creates the account with its sign-up allowance and the matching {@code purchase} row, once:
-     * concurrent first requests wait on the primary key and then find the account there.
+     * concurrent first requests wait on the primary key and insert nothing. Ends with the ledger CTE
+     * {@code entry}, for a final select to follow.
      */
-    void provision(String userId, SignupPolicy signup, Instant now) {
-        jdbc.sql("""
-                        with created as (
-                            insert into credit_accounts (user_id, tier, allowance_micros, allocated_monthly_micros,
-                                                         period_start, reset_date, created_at, updated_at)
-                            values (:userId, :tier, :allowance, :allowance, :now, :resetDate, :now, :now)
-                            on conflict (user_id) do nothing
-                            returning user_id, allowance_micros
-                        )
-                        insert into credit_transactions (user_id, amount_micros, balance_after_micros, transaction_type,
-                                                         counterparty, metadata)
-                        select user_id, allowance_micros, allowance_micros, 'purchase', :source, cast(:metadata as jsonb)
-                        from created
-                        """)
-                .param("userId", userId)
-                .param("tier", signup.tier())
-                .param("allowance", signup.allowance().micros())
-                .param("now", Timestamp.from(now))
-                .param("resetDate", Timestamp.from(signup.resetDate(now)))
-                .param("source", signup.source())
-                .param("metadata", json.writeValueAsString(signup.ledgerMetadata()))
-                .update();
+    private static final String PROVISION = """
+            with created as (
+                insert into credit_accounts (user_id, tier, allowance_micros, allocated_monthly_micros,
+                                             period_start, reset_date, created_at, updated_at)
+                values (:userId, :tier, :allowance, :allowance, :now, :resetDate, :now, :now)
+                on conflict (user_id) do nothing
+                returning %s
+            ), entry as (
+                insert into credit_transactions (user_id, amount_micros, balance_after_micros, transaction_type,
+                                                 counterparty, metadata)
+                select user_id, allowance_micros, allowance_micros, 'purchase', :source, cast(:metadata as jsonb)
+                from created
+                returning id
+            )
+            """.formatted(COLUMNS);
+
+    private Map<String, Object> provisionParams(String userId, SignupPolicy signup, Instant now) {
+        return Map.of("userId", userId, "tier", signup.tier(), "allowance", signup.allowance().micros(),
+                "now", Timestamp.from(now), "resetDate", Timestamp.from(signup.resetDate(now)),
+                "source", signup.source(), "metadata", json.writeValueAsString(signup.ledgerMetadata()));
     }
 
     /** Accounts whose user id contains {@code search} (any case), by user id. */

@@ -46,11 +46,14 @@ public class CreditService {
                 .tag("operation", operation).register(meters);
     }
 
-    /** The account, created with its sign-up allowance on first use. */
-    @Transactional
+    /**
+     * The account, created with its sign-up allowance on first use. One statement, so outside a caller's
+     * transaction it costs one round trip and no BEGIN/COMMIT.
+     */
     public Account balance(String userId) {
-        accounts.provision(userId, signup, clock.instant());
-        return accounts.find(userId).orElseThrow();
+        return accounts.provisionAndFind(userId, signup, clock.instant())
+                .or(() -> accounts.find(userId))
+                .orElseThrow();
     }
 
     /** Adds bonus credits, provisioning an unknown user first. */

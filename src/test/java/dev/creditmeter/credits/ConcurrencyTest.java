@@ -66,7 +66,7 @@ class ConcurrencyTest extends ApiTest {
         String user = newUserId();
         String key = keyFor(user, "user");
 
-        List<Api.Response> responses = inParallel(10, i -> api.get(key, "/api/v1/credits/balance"));
+        List<Api.Response> responses = inParallel(40, i -> api.get(key, "/api/v1/credits/balance"));
 
         assertThat(responses).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(200);
