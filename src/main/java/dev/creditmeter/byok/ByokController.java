@@ -72,7 +72,8 @@ class ByokController {
     }
 
     @PostMapping(BASE + "/sync-balance")
-    @Operation(summary = "Re-read the key's remaining free credits from OpenRouter; admins and services may name a user_id")
+    @Operation(summary = "Re-read the key's remaining free credits from OpenRouter; "
+            + "admins and services may name a user_id")
     FreeCredits sync(Caller caller, @RequestParam(name = "user_id", required = false) String userId) {
         return new FreeCredits(byok.sync(caller.target(userId)));
     }

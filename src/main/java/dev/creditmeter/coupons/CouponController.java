@@ -57,12 +57,14 @@ class CouponController {
         this.coupons = coupons;
         this.idempotency = idempotency;
     }
-    record CreateRequest(@Schema(requiredMode = REQUIRED) String couponType, @Schema(requiredMode = REQUIRED) Money value, String code, String description, Integer maxUses,
+    record CreateRequest(@Schema(requiredMode = REQUIRED) String couponType,
+                         @Schema(requiredMode = REQUIRED) Money value, String code, String description, Integer maxUses,
                          String expiresAt) {
     }
 
     /** @param code any text: a code that cannot exist is answered "not found", as the contract says */
-    record RedeemRequest(@Schema(requiredMode = REQUIRED) @UncheckedText String code, Map<String, Object> metadata, String userId) {
+    record RedeemRequest(@Schema(requiredMode = REQUIRED) @UncheckedText String code, Map<String, Object> metadata,
+                         String userId) {
     }
 
     record RedeemResponse(String code, String couponType, Money value, Money creditsAwarded, Instant redeemedAt) {
@@ -143,9 +145,9 @@ class CouponController {
         // The throttle refuses before any work, but a retry of a redemption that succeeded gets its answer.
         Supplier<Optional<ResponseEntity<Object>>> throttle = () ->
                 coupons.throttle(userId, caller.actor()).map(CouponController::tooManyFailures);
-        return idempotency.run(caller.actor(), key, "coupons.redeem", new RedeemRequest(request.code(),
-                request.metadata(), userId), throttle, () -> switch (coupons.redeem(userId, request.code(), request.metadata(),
-                caller.actor())) {
+        var asSent = new RedeemRequest(request.code(), request.metadata(), userId);
+        return idempotency.run(caller.actor(), key, "coupons.redeem", asSent, throttle, () -> switch (coupons.redeem(
+                userId, request.code(), request.metadata(), caller.actor())) {
             case CouponService.RedeemResult.Redeemed r -> Reply.ok(new RedeemResponse(r.redemption().code(),
                     r.redemption().couponType(), r.redemption().value(), r.redemption().creditsAwarded(),
                     r.redemption().redeemedAt()));

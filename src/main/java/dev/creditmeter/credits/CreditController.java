@@ -36,12 +36,16 @@ class CreditController {
         this.credits = credits;
         this.idempotency = idempotency;
     }
-    record AllocateRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String source, Map<String, Object> metadata) {
+    record AllocateRequest(@Schema(requiredMode = REQUIRED) String userId,
+                           @Schema(requiredMode = REQUIRED) Money amount,
+                           @Schema(requiredMode = REQUIRED) String source, Map<String, Object> metadata) {
     }
-    record DeductRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String service, String model,
+    record DeductRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount,
+                         @Schema(requiredMode = REQUIRED) String service, String model,
                          Map<String, Object> costBreakdown, Map<String, Object> metadata) {
     }
-    record RefundRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount, @Schema(requiredMode = REQUIRED) String reason, Map<String, Object> metadata) {
+    record RefundRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) Money amount,
+                         @Schema(requiredMode = REQUIRED) String reason, Map<String, Object> metadata) {
     }
 
     @PostMapping("/allocate")

@@ -30,7 +30,8 @@ class ApiKeyController {
     ApiKeyController(ApiKeyService service) {
         this.service = service;
     }
-    record CreateKeyRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) String role, String label) {
+    record CreateKeyRequest(@Schema(requiredMode = REQUIRED) String userId,
+                            @Schema(requiredMode = REQUIRED) String role, String label) {
     }
 
     record CreatedKey(long id, String key, String prefix, String userId, String role, String label, Instant createdAt) {

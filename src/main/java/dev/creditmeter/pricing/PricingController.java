@@ -40,7 +40,8 @@ class PricingController {
                     price.effectiveFrom());
         }
     }
-    record PriceRequest(@Schema(requiredMode = REQUIRED) Money inputPricePerMillion, @Schema(requiredMode = REQUIRED) Money outputPricePerMillion, Boolean isFree) {
+    record PriceRequest(@Schema(requiredMode = REQUIRED) Money inputPricePerMillion,
+                        @Schema(requiredMode = REQUIRED) Money outputPricePerMillion, Boolean isFree) {
     }
 
     @GetMapping("/models")

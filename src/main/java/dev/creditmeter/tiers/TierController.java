@@ -53,7 +53,8 @@ class TierController {
                     new ApiCallLimit(t.apiCallLimit(), t.apiCallPeriod().wireName()));
         }
     }
-    record SwitchRequest(@Schema(requiredMode = REQUIRED) String userId, @Schema(requiredMode = REQUIRED) String newTier) {
+    record SwitchRequest(@Schema(requiredMode = REQUIRED) String userId,
+                         @Schema(requiredMode = REQUIRED) String newTier) {
     }
 
     @GetMapping("/compare")

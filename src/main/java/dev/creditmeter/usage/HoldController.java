@@ -59,7 +59,8 @@ class HoldController {
         this.quotas = quotas;
         this.clock = clock;
     }
-    record PlaceRequest(String userId, @Schema(requiredMode = REQUIRED) Money amount, Long ttlSeconds, Map<String, Object> metadata) {
+    record PlaceRequest(String userId, @Schema(requiredMode = REQUIRED) Money amount, Long ttlSeconds,
+                        Map<String, Object> metadata) {
     }
 
     /** Either {@code amount} (the final price) or a usage body as {@code /usage/track} takes it. */

@@ -36,9 +36,9 @@ class UsageController {
         this.usage = usage;
         this.idempotency = idempotency;
     }
-    record TrackRequest(@Schema(requiredMode = REQUIRED) String service, String model, Long tokens, Money cost, Boolean isFree,
-                        Map<String, Object> metadata, String eventId, Long inputTokens, Long outputTokens,
-                        Boolean isByok, String userId) {
+    record TrackRequest(@Schema(requiredMode = REQUIRED) String service, String model, Long tokens, Money cost,
+                        Boolean isFree, Map<String, Object> metadata, String eventId, Long inputTokens,
+                        Long outputTokens, Boolean isByok, String userId) {
     }
 
     @PostMapping("/track")
