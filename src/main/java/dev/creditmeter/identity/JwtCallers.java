@@ -1,5 +1,6 @@
 package dev.creditmeter.identity;
 
+import dev.creditmeter.web.TextRules;
 import org.springframework.core.convert.converter.Converter;
 import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
@@ -22,7 +23,8 @@ final class JwtCallers implements Converter<Jwt, AbstractAuthenticationToken> {
     @Override
     public AbstractAuthenticationToken convert(Jwt jwt) {
         Object user = jwt.getClaims().get(properties.userClaim());
-        if (!(user instanceof String userId) || userId.isBlank() || userId.length() > 255) {
+        // The user id is stored with everything the caller does: it must be a name the service can store.
+        if (!(user instanceof String userId) || userId.isBlank() || TextRules.nameProblem(userId) != null) {
             throw new OAuth2AuthenticationException(new OAuth2Error("invalid_token",
                     "The token has no usable " + properties.userClaim() + " claim", null));
         }

@@ -51,6 +51,16 @@ class EdgeChecksTest extends ApiTest {
         assertThat(api.get(adminKey(), CREDITS + "/admin/accounts/" + user).status()).isEqualTo(404);
     }
 
+    @Test
+    void aJwtWhoseUserCannotBeStoredIsNotACaller() {
+        long before = ledgerRows();
+
+        var balance = api.get(JWT.token("a\u0000b", java.util.List.of()), CREDITS + "/balance");
+
+        assertThat(balance.status()).as(balance.body()).isEqualTo(401);
+        assertThat(ledgerRows()).isEqualTo(before);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"A\\u0000B", "\\u0000", "\\ud800", "WELCOME\\u202e"})
     void aCouponCodeThatCannotExistIsNotFound(String code) {
