@@ -105,6 +105,11 @@ class ApiKeyCache implements SmartLifecycle {
         });
     }
 
+    /** Whether the cache is in use: its connection listens for revocations. */
+    boolean listening() {
+        return listening;
+    }
+
     @Override
     public void start() {
         running = true;
