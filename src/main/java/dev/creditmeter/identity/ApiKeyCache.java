@@ -54,7 +54,6 @@ class ApiKeyCache implements SmartLifecycle {
     private volatile boolean listening;
     private volatile boolean running;
     private volatile Connection connection;
-    private Thread listener;
 
     ApiKeyCache(HikariDataSource dataSource, JdbcClient jdbc,
                 @Value("${creditmeter.security.api-key-cache-ttl:30s}") Duration ttl) {
@@ -80,7 +79,11 @@ class ApiKeyCache implements SmartLifecycle {
             if (entries.size() >= MAX_ENTRIES) {
                 entries.clear();
             }
-            entries.put(key, new Entry(loaded.get(), now + ttlNanos));
+            Entry stored = new Entry(loaded.get(), now + ttlNanos);
+            entries.put(key, stored);
+            if (generation.get() != seen) {
+                entries.remove(key, stored); // an invalidation slipped in between the check and the put
+            }
         }
         return loaded;
     }
@@ -113,7 +116,7 @@ class ApiKeyCache implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        listener = Thread.ofPlatform().daemon().name("api-key-cache-listener").start(this::listen);
+        Thread.ofPlatform().daemon().name("api-key-cache-listener").start(this::listen);
     }
 
     @Override
