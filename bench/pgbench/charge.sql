@@ -1,7 +1,8 @@
--- One usage charge, as POST /usage/track does it, always on the same (hot) user bench-0:
+-- One usage charge, as POST /usage/track does it, on a random one of the first :users bench users
+-- (bench/run passes -D users=1000, or -D users=1 for the hot user bench-0):
 -- the usage event row, the guarded balance UPDATE (allowance first, then bonus) and the ledger row,
 -- in ONE statement. 110 micros = provider cost 100 + 10 % markup.
-\set u 0
+\set u random(0, :users - 1)
 with ev as (
     insert into usage_events (user_id, event_id, service, model, tokens_used, input_tokens, output_tokens,
                               provider_cost_micros, platform_markup_micros, total_cost_micros,
