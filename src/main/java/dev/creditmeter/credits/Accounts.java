@@ -146,14 +146,6 @@ class Accounts {
         return take(userId, amount, entry, "and allowance_micros + bonus_micros - held_micros >= :amount");
     }
 
-    /**
-     * Charges usage that was already consumed: allowance first, then bonus, in full even when that
-     * takes the balance below zero (contract §3). Empty only when the account does not exist.
-     */
-    Optional<Account> settle(String userId, Money amount, LedgerEntry entry) {
-        return take(userId, amount, entry, "");
-    }
-
     private Optional<Account> take(String userId, Money amount, LedgerEntry entry, String guard) {
         return jdbc.sql("""
                         with changed as (

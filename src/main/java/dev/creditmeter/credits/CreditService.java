@@ -120,19 +120,6 @@ public class CreditService {
         return result;
     }
 
-    /**
-     * Charges a recorded usage event in full, also into debt; the ledger row links the event. A user
-     * without an account gets one first; the common case, an existing account, costs one statement.
-     */
-    @Transactional
-    public Account settleUsage(String userId, Money amount, String service, String model, long usageEventId) {
-        var entry = new LedgerEntry("usage", service, service, model, null, Map.of(), null, usageEventId);
-        return accounts.settle(userId, amount, entry).orElseGet(() -> {
-            accounts.provision(userId, signup, clock.instant());
-            return accounts.settle(userId, amount, entry).orElseThrow();
-        });
-    }
-
     public sealed interface SwitchTierResult {
         Account account();
 
@@ -230,7 +217,7 @@ public class CreditService {
 
     /**
      * First half of a capture: resolves the hold as captured, so that its amount is no longer held. The
-     * caller charges the actual usage with {@link #settleCapture} in the same transaction, which is why
+     * caller charges the actual usage and notes it with {@link #recordCapture} in the same transaction, which is why
      * this method refuses to run outside one.
      */
     @Transactional(propagation = Propagation.MANDATORY)
@@ -239,17 +226,13 @@ public class CreditService {
     }
 
     /**
-     * Second half of a capture: charges the recorded usage event in full (into debt if need be, like
-     * {@link #settleUsage}; the amount may be more or less than was held) and links it to the hold.
+     * Second half of a capture: notes on the hold what was charged for it and the usage event that charged
+     * it. The charge itself (in full, into debt if need be; more or less than was held) is the usage
+     * feature's, in the same transaction.
      */
     @Transactional(propagation = Propagation.MANDATORY)
-    public Account settleCapture(Hold hold, Money amount, String service, String model, long usageEventId) {
-        var entry = new LedgerEntry("usage", service, service, model, null, Map.of("hold_id", hold.id()), null,
-                usageEventId);
-        Account account = accounts.settle(hold.userId(), amount, entry)
-                .orElseThrow(() -> new IllegalStateException("No account for " + hold.userId()));
-        holds.recordCapture(hold.id(), amount, usageEventId);
-        return account;
+    public void recordCapture(Hold hold, Money charged, long usageEventId) {
+        holds.recordCapture(hold.id(), charged, usageEventId);
     }
 
     private ResolveHoldResult resolve(long holdId, String owner, Hold.Status to) {

@@ -20,15 +20,15 @@ public record SignupPolicy(String tier, Money allowance) {
         }
     }
 
-    String source() {
+    public String source() {
         return tier + "_signup";
     }
 
-    Instant resetDate(Instant now) {
+    public Instant resetDate(Instant now) {
         return now.atOffset(ZoneOffset.UTC).plusMonths(1).toInstant();
     }
 
-    Map<String, Object> ledgerMetadata() {
+    public Map<String, Object> ledgerMetadata() {
         return Map.of("tier", tier, "reason", "initial_allocation", "source", source());
     }
 }

@@ -7,6 +7,7 @@ import dev.creditmeter.credits.CreditService;
 import dev.creditmeter.credits.Money;
 import dev.creditmeter.pricing.Pricing;
 import dev.creditmeter.tiers.CallQuotas;
+import dev.creditmeter.usage.Usage;
 import dev.creditmeter.usage.UsageService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
@@ -131,7 +132,7 @@ class ChatGateway {
             release(call);
             return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
         }
-        var charge = settle(call, callUsage(call.model(), request, reply.body(), call.byok()));
+        var charge = settle(call, callUsage(call, request, reply.body()));
         return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
     }
 
@@ -173,36 +174,33 @@ class ChatGateway {
         }
         metadata.put("stream", true);
         JsonNode reported = tally.usage();
-        UsageService.CallUsage usage;
+        Usage usage;
         if (reported != null) {
-            usage = new UsageService.CallUsage(SERVICE, call.model(), reported.path("prompt_tokens").asLong(0),
-                    reported.path("completion_tokens").asLong(0), costMicros(reported), call.byok(), metadata);
+            usage = Usage.ofCall(call.userId(), SERVICE, call.model(), reported.path("prompt_tokens").asLong(0),
+                    reported.path("completion_tokens").asLong(0), cost(reported), call.byok(), metadata);
         } else {
             metadata.put("estimated", true);
-            usage = new UsageService.CallUsage(SERVICE, call.model(), ceilQuarter(promptCharacters(request.path("messages"))),
-                    ceilQuarter(tally.contentCharacters()), null, call.byok(), metadata);
+            usage = Usage.ofCall(call.userId(), SERVICE, call.model(),
+                    ceilQuarter(promptCharacters(request.path("messages"))), ceilQuarter(tally.contentCharacters()),
+                    null, call.byok(), metadata);
         }
         return settle(call, usage);
     }
 
-    private UsageService.Charge settle(Admitted call, UsageService.CallUsage usage) {
-        return call.holdId() == null ? usage(call.userId(), usage) : this.usage.settle(call.holdId(), call.userId(), usage);
-    }
-
-    private UsageService.Charge usage(String userId, UsageService.CallUsage usage) {
-        return this.usage.record(userId, usage);
+    private UsageService.Charge settle(Admitted call, Usage usage) {
+        return call.holdId() == null ? this.usage.record(usage) : this.usage.settle(call.holdId(), usage);
     }
 
     private void release(Admitted call) {
         release(call.holdId(), call.userId());
     }
 
-    private static Long costMicros(JsonNode reported) {
+    private static Money cost(JsonNode reported) {
         if (!reported.path("cost").isNumber()) {
             return null;
         }
         long micros = reported.path("cost").decimalValue().movePointRight(6).setScale(0, RoundingMode.HALF_EVEN).longValueExact();
-        return micros < 0 ? null : micros;
+        return micros < 0 ? null : Money.ofMicros(micros);
     }
 
     private void release(Long holdId, String userId) {
@@ -233,7 +231,8 @@ class ChatGateway {
     }
 
     /** The usage to charge from an answer: OpenRouter's cost when given, else its token counts, else estimates. */
-    private UsageService.CallUsage callUsage(String model, JsonNode request, String body, boolean ownKey) {
+    private Usage callUsage(Admitted call, JsonNode request, String body) {
+        String model = call.model();
         JsonNode answer;
         try {
             answer = json.readTree(body);
@@ -260,10 +259,9 @@ class ChatGateway {
             output = ceilQuarter(chars);
             metadata.put("estimated", true);
         }
-        Long costMicros = costMicros(reported);
         // The event's model is what the caller asked for, so that catalogue prices apply to it.
-        return new UsageService.CallUsage(SERVICE, model != null ? model : answeredModel, input, output, costMicros,
-                ownKey, metadata);
+        return Usage.ofCall(call.userId(), SERVICE, model != null ? model : answeredModel, input, output,
+                cost(reported), call.byok(), metadata);
     }
 
     static long promptCharacters(JsonNode messages) {

@@ -16,15 +16,6 @@ class ApiCallCounts {
         this.jdbc = jdbc;
     }
 
-    /** Counts one call, in one statement; concurrent calls of a user add up on the row lock. */
-    void increment(String userId, Instant windowStart) {
-        jdbc.sql("""
-                        insert into api_call_counts (user_id, window_start, calls) values (:userId, :windowStart, 1)
-                        on conflict (user_id, window_start) do update set calls = api_call_counts.calls + 1
-                        """)
-                .param("userId", userId).param("windowStart", Timestamp.from(windowStart)).update();
-    }
-
     long calls(String userId, Instant windowStart) {
         return jdbc.sql("select calls from api_call_counts where user_id = :userId and window_start = :windowStart")
                 .param("userId", userId).param("windowStart", Timestamp.from(windowStart))

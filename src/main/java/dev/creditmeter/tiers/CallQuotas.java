@@ -4,17 +4,18 @@ import dev.creditmeter.credits.Account;
 import dev.creditmeter.credits.ApiCalls;
 import dev.creditmeter.credits.CreditService;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
- * The facade of call quotas: every charged usage event counts one call in the user's current window
- * ({@link #countCall}), and admission (holds, the gateway) asks {@link #admit} first. The window is the
+ * The facade of call quotas: every charged usage event counts one call in the user's current window (the
+ * charge itself writes the count, where {@link #windows} says), and admission (holds, the gateway) asks
+ * {@link #admit} first. The window is the
  * UTC day for a daily tier, and the account's allowance period (period_start to reset_date) for a monthly
  * one, so a monthly quota renews together with the allowance.
  * <p>
@@ -80,10 +81,16 @@ public class CallQuotas {
         return quota.exhausted() ? new Admission.Exceeded(quota) : new Admission.Admitted(quota);
     }
 
-    /** Counts one charged call for the account, in the transaction that charged it. */
-    @Transactional(propagation = Propagation.MANDATORY)
-    public void countCall(Account account) {
-        counts.increment(account.userId(), window(account, clock.instant()).start());
+    /**
+     * Where a call charged at {@code now} counts: accounts of {@code dailyTiers} in the UTC day that starts at
+     * {@code dayStart}, every other account in its allowance period (from its period_start).
+     */
+    public record Windows(List<String> dailyTiers, Instant dayStart) {
+    }
+
+    public Windows windows(Instant now) {
+        return new Windows(catalogue.all().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
+                .map(Tier::name).toList(), now.truncatedTo(ChronoUnit.DAYS));
     }
 
     /** The quota as of now, without changing anything. */

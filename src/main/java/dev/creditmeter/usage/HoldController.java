@@ -122,7 +122,7 @@ class HoldController {
                                    @RequestBody(required = false) CaptureRequest body) {
         IdempotentRequests.checkKey(key);
         CaptureRequest request = required(body);
-        UsageService.Capture capture = validated(request);
+        Usage capture = validated(request);
         return idempotency.run(caller.actor(), key, "holds.capture", new HoldCall(id, request),
                 () -> switch (usage.capture(id, owner(caller), capture)) {
                     case UsageService.Captured.Charged c -> Reply.ok(c.event());
@@ -147,35 +147,19 @@ class HoldController {
                 });
     }
 
-    private static UsageService.Capture validated(CaptureRequest r) {
-        var validation = new Validation()
-                .optionalText(r.model(), "model")
-                .require(r.eventId() == null || (!r.eventId().isBlank() && r.eventId().length() <= Validation.MAX_TEXT_LENGTH),
-                        "event_id", "must be 1 to 255 characters")
-                .require(tokenCount(r.tokens()), "tokens", "must be an integer from 0 to " + UsageController.MAX_TOKENS)
-                .require(tokenCount(r.inputTokens()), "input_tokens",
-                        "must be an integer from 0 to " + UsageController.MAX_TOKENS)
-                .require(tokenCount(r.outputTokens()), "output_tokens",
-                        "must be an integer from 0 to " + UsageController.MAX_TOKENS);
+    private static Usage validated(CaptureRequest r) {
         if (r.amount() != null) {
             // The amount is the final price: pricing fields would contradict it.
-            validation.require(r.amount().isPositive(), "amount", "must be greater than 0")
-                    .optionalText(r.service(), "service")
-                    .require(r.cost() == null && r.isFree() == null && r.isByok() == null, "amount",
-                            "cannot be combined with cost, is_free or is_byok")
-                    .throwIfInvalid();
-            return new UsageService.Capture.Amount(r.amount(), r.service() == null ? "hold" : r.service(), r.model(),
-                    r.tokens(), r.eventId(), r.metadata());
+            new Validation().require(r.cost() == null && r.isFree() == null && r.isByok() == null, "amount",
+                    "cannot be combined with cost, is_free or is_byok").throwIfInvalid();
+            return UsageInput.atPrice(r.amount(), r.eventId(), r.service(), r.model(), r.tokens(), r.inputTokens(),
+                    r.outputTokens(), r.metadata());
         }
         if (r.service() == null) {
-            validation.require(false, "amount", "is required, or a usage body with service");
-        } else {
-            validation.text(r.service(), "service");
+            throw ApiException.invalid("amount", "is required, or a usage body with service");
         }
-        validation.require(r.cost() == null || r.cost().micros() >= 0, "cost", "must be 0 or more").throwIfInvalid();
-        return new UsageService.Capture.Usage(new UsageService.Track(null, r.eventId(), r.service(), r.model(),
-                r.tokens(), r.inputTokens(), r.outputTokens(), r.cost() == null ? null : r.cost().micros(),
-                Boolean.TRUE.equals(r.isFree()), Boolean.TRUE.equals(r.isByok()), r.metadata()));
+        return UsageInput.reported(null, r.eventId(), r.service(), r.model(), r.tokens(), r.inputTokens(),
+                r.outputTokens(), r.cost(), r.isFree(), r.isByok(), r.metadata());
     }
 
     /** A user acts on its own holds only; admins and services on any. */
@@ -203,10 +187,6 @@ class HoldController {
 
     private static String notFoundText(long id) {
         return "Hold " + id + " not found";
-    }
-
-    private static boolean tokenCount(Long value) {
-        return value == null || (value >= 0 && value <= UsageController.MAX_TOKENS);
     }
 
     private static <T> T required(T body) {

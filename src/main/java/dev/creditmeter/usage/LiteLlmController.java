@@ -43,27 +43,28 @@ class LiteLlmController {
         (body.isArray() ? body.values() : List.of(body)).forEach(payloads::add);
         new Validation().require(payloads.size() <= MAX_PAYLOADS, "body", "must hold at most " + MAX_PAYLOADS + " payloads")
                 .throwIfInvalid();
-        List<UsageBatchController.Result> results = new ArrayList<>();
+        var results = new UsageBatchController.Result[payloads.size()];
+        var accepted = new ArrayList<Integer>();
+        var usages = new ArrayList<Usage>();
         for (int i = 0; i < payloads.size(); i++) {
             JsonNode payload = payloads.get(i);
             String id = text(payload.path("id"));
             try {
                 if (!"success".equals(text(payload.path("status")))) {
-                    results.add(new UsageBatchController.Result(i, id, "skipped", null, "only successful calls are charged"));
+                    results[i] = new UsageBatchController.Result(i, id, "skipped", null, "only successful calls are charged");
                     continue;
                 }
                 var request = toTrackRequest(payload, id);
                 var validation = new Validation().text(request.userId(), "end_user").text(id, "id");
                 request.metadata().forEach((key, value) -> validation.optionalText((String) value, key));
                 validation.throwIfInvalid();
-                var tracked = usage.track(UsageController.toTrack(request.userId(), request, null));
-                results.add(new UsageBatchController.Result(i, id,
-                        tracked instanceof UsageService.Tracked.Duplicate ? "duplicate" : "accepted", tracked.event(), null));
+                usages.add(request.usage(request.userId(), null));
+                accepted.add(i);
             } catch (ApiException rejected) {
-                results.add(new UsageBatchController.Result(i, id, "rejected", null, rejected.getMessage()));
+                results[i] = new UsageBatchController.Result(i, id, "rejected", null, rejected.getMessage());
             }
         }
-        return new UsageBatchController.BatchResponse(results);
+        return UsageBatchController.response(results, accepted, usage.trackAll(usages));
     }
 
     private static UsageController.TrackRequest toTrackRequest(JsonNode p, String id) {

@@ -15,8 +15,9 @@ import java.util.List;
 import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
 
 /**
- * Batch ingestion for gateways and log shippers: each event is applied as POST /usage/track would,
- * in its own transaction, so one bad event does not hold back the others.
+ * Batch ingestion for gateways and log shippers: each event is checked and priced as POST /usage/track
+ * would; the valid ones are recorded and charged together, in one statement and one transaction. An event
+ * that fails its checks is rejected alone and does not hold back the others.
  */
 @RestController
 @Tag(name = "Usage")
@@ -46,22 +47,33 @@ class UsageBatchController {
         }
         new Validation().require(body.events().size() <= MAX_EVENTS, "events", "must hold at most " + MAX_EVENTS + " events")
                 .throwIfInvalid();
-        List<Result> results = new ArrayList<>(body.events().size());
-        for (int i = 0; i < body.events().size(); i++) {
+        var results = new Result[body.events().size()];
+        var accepted = new ArrayList<Integer>();
+        var usages = new ArrayList<Usage>();
+        for (int i = 0; i < results.length; i++) {
             var event = body.events().get(i);
-            String eventId = event == null ? null : event.eventId();
             try {
                 if (event == null) {
                     throw ApiException.invalid("events[" + i + "]", "must be an object");
                 }
                 new Validation().text(event.userId(), "user_id").text(event.eventId(), "event_id").throwIfInvalid();
-                var tracked = usage.track(UsageController.toTrack(event.userId(), event, null));
-                String status = tracked instanceof UsageService.Tracked.Duplicate ? "duplicate" : "accepted";
-                results.add(new Result(i, eventId, status, tracked.event(), null));
+                usages.add(event.usage(event.userId(), null));
+                accepted.add(i);
             } catch (ApiException rejected) {
-                results.add(new Result(i, eventId, "rejected", null, rejected.getMessage()));
+                results[i] = new Result(i, event == null ? null : event.eventId(), "rejected", null, rejected.getMessage());
             }
         }
-        return new BatchResponse(results);
+        return response(results, accepted, usage.trackAll(usages));
+    }
+
+    /** The answer: {@code results} with the outcome of each accepted event filled in, in order. */
+    static BatchResponse response(Result[] results, List<Integer> accepted, List<UsageService.Tracked> tracked) {
+        for (int k = 0; k < tracked.size(); k++) {
+            int i = accepted.get(k);
+            var outcome = tracked.get(k);
+            String status = outcome instanceof UsageService.Tracked.Duplicate ? "duplicate" : "accepted";
+            results[i] = new Result(i, outcome.event().eventId(), status, outcome.event(), null);
+        }
+        return new BatchResponse(List.of(results));
     }
 }

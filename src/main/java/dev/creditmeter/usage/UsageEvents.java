@@ -1,7 +1,10 @@
 package dev.creditmeter.usage;
 
 import dev.creditmeter.credits.Money;
+import dev.creditmeter.credits.SignupPolicy;
+import dev.creditmeter.tiers.CallQuotas;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -11,11 +14,13 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The usage_events table and its hourly rollup, written together in one statement. */
+/** The usage_events table and its hourly rollup; recording an event also charges it, in one statement. */
 @Repository
 class UsageEvents {
 
@@ -36,55 +41,99 @@ class UsageEvents {
         this.json = json;
     }
 
-    /** The event as it is to be stored; money in micro-credits. */
+    /** The event as it is to be stored and charged; money in micro-credits; holdId set for a capture. */
     record NewEvent(String userId, String eventId, String service, String model, long tokensUsed, Long inputTokens,
                     Long outputTokens, long providerCostMicros, long markupMicros, long totalCostMicros,
                     int markupBasisPoints, long chargedMicros, boolean free, boolean byok, String pricing,
-                    Map<String, Object> metadata, Instant createdAt) {
+                    Map<String, Object> metadata, Instant createdAt, Long holdId) {
     }
 
     /**
-     * Inserts the event and adds it to its hour's rollup, unless the user already has an event with
-     * this event_id. Returns the new id, or empty for a duplicate. A concurrent duplicate waits for the
-     * first insert to commit or roll back.
+     * What a charge needs besides the events: how to open a missing account, and where calls count.
+     *
+     * @param now the time of the charge: a new account's period starts then
      */
-    Optional<Long> insert(NewEvent e) {
-        return jdbc.sql("""
-                        with inserted as (
-                            insert into usage_events (user_id, event_id, service, model, tokens_used, input_tokens,
-                                output_tokens, provider_cost_micros, platform_markup_micros, total_cost_micros,
-                                markup_basis_points, charged_micros, is_free_tier, is_byok, pricing, metadata, created_at)
-                            values (:userId, :eventId, :service, :model, :tokens, :inputTokens, :outputTokens,
-                                :providerCost, :markup, :totalCost, :basisPoints, :charged, :free, :byok, :pricing,
-                                cast(:metadata as jsonb), :createdAt)
-                            on conflict (user_id, event_id) do nothing
-                            returning id, user_id, service, coalesce(model, '') as model, tokens_used,
-                                      total_cost_micros, is_free_tier, created_at
-                        ), rolled as (
-                            insert into usage_rollups as r (user_id, hour, service, model, event_count, tokens,
-                                                            total_cost_micros, free_events, free_tokens)
-                            select user_id, date_trunc('hour', created_at, 'UTC'), service, model, 1, tokens_used,
-                                   total_cost_micros, case when is_free_tier then 1 else 0 end,
-                                   case when is_free_tier then tokens_used else 0 end
-                            from inserted
-                            on conflict (user_id, hour, service, model) do update
-                            set event_count       = r.event_count + excluded.event_count,
-                                tokens            = r.tokens + excluded.tokens,
-                                total_cost_micros = r.total_cost_micros + excluded.total_cost_micros,
-                                free_events       = r.free_events + excluded.free_events,
-                                free_tokens       = r.free_tokens + excluded.free_tokens
-                        )
-                        select id from inserted
+    record Terms(SignupPolicy signup, Instant now, CallQuotas.Windows windows) {
+    }
+
+    /** An event this charge recorded: its id and the balance right after its ledger row. */
+    record Recorded(long id, long balanceAfterMicros) {
+    }
+
+    /**
+     * Records and charges the events in ONE statement, the database function {@code charge_usage} (see
+     * its migration for every step and invariant). The answer has one element per event, in order: empty
+     * for an event whose user already has its event_id (of equal ids in one call, the first is recorded).
+     * Outside a transaction the call is its own; a concurrent duplicate waits for the first to commit.
+     */
+    List<Optional<Recorded>> record(List<NewEvent> events, Terms terms) {
+        int n = events.size();
+        String[] users = new String[n], eventIds = new String[n], services = new String[n], models = new String[n],
+                pricing = new String[n], metadata = new String[n];
+        Long[] tokens = new Long[n], inputTokens = new Long[n], outputTokens = new Long[n], providerCosts = new Long[n],
+                markups = new Long[n], totals = new Long[n], holdIds = new Long[n];
+        Integer[] basisPoints = new Integer[n];
+        Boolean[] free = new Boolean[n], byok = new Boolean[n];
+        Timestamp[] createdAt = new Timestamp[n];
+        for (int i = 0; i < n; i++) {
+            NewEvent e = events.get(i);
+            users[i] = e.userId();
+            eventIds[i] = e.eventId();
+            services[i] = e.service();
+            models[i] = e.model();
+            tokens[i] = e.tokensUsed();
+            inputTokens[i] = e.inputTokens();
+            outputTokens[i] = e.outputTokens();
+            providerCosts[i] = e.providerCostMicros();
+            markups[i] = e.markupMicros();
+            totals[i] = e.totalCostMicros();
+            basisPoints[i] = e.markupBasisPoints();
+            free[i] = e.free();
+            byok[i] = e.byok();
+            pricing[i] = e.pricing();
+            metadata[i] = e.metadata().isEmpty() ? "{}" : json.writeValueAsString(e.metadata());
+            createdAt[i] = Timestamp.from(e.createdAt());
+            holdIds[i] = e.holdId();
+        }
+        SignupPolicy signup = terms.signup();
+        var rows = jdbc.sql("""
+                        select ord, usage_event_id, balance_after from charge_usage(
+                            :users, :eventIds, :services, :models, :tokens, :inputTokens, :outputTokens, :providerCosts,
+                            :markups, :totals, :basisPoints, :free, :byok, :pricing, :metadata, :createdAt, :holdIds,
+                            :signupTier, :signupAllowance, :signupSource, cast(:signupMetadata as jsonb), :now,
+                            :signupReset, :dailyTiers, :dayStart)
                         """)
-                .param("userId", e.userId()).param("eventId", e.eventId()).param("service", e.service())
-                .param("model", e.model()).param("tokens", e.tokensUsed()).param("inputTokens", e.inputTokens())
-                .param("outputTokens", e.outputTokens()).param("providerCost", e.providerCostMicros())
-                .param("markup", e.markupMicros()).param("totalCost", e.totalCostMicros())
-                .param("basisPoints", e.markupBasisPoints()).param("charged", e.chargedMicros())
-                .param("free", e.free()).param("byok", e.byok()).param("pricing", e.pricing())
-                .param("metadata", json.writeValueAsString(e.metadata()))
-                .param("createdAt", Timestamp.from(e.createdAt()))
-                .query(Long.class).optional();
+                .param("users", new SqlArrayValue("text", (Object[]) users))
+                .param("eventIds", new SqlArrayValue("text", (Object[]) eventIds))
+                .param("services", new SqlArrayValue("text", (Object[]) services))
+                .param("models", new SqlArrayValue("text", (Object[]) models))
+                .param("tokens", new SqlArrayValue("int8", (Object[]) tokens))
+                .param("inputTokens", new SqlArrayValue("int8", (Object[]) inputTokens))
+                .param("outputTokens", new SqlArrayValue("int8", (Object[]) outputTokens))
+                .param("providerCosts", new SqlArrayValue("int8", (Object[]) providerCosts))
+                .param("markups", new SqlArrayValue("int8", (Object[]) markups))
+                .param("totals", new SqlArrayValue("int8", (Object[]) totals))
+                .param("basisPoints", new SqlArrayValue("int4", (Object[]) basisPoints))
+                .param("free", new SqlArrayValue("bool", (Object[]) free))
+                .param("byok", new SqlArrayValue("bool", (Object[]) byok))
+                .param("pricing", new SqlArrayValue("text", (Object[]) pricing))
+                .param("metadata", new SqlArrayValue("text", (Object[]) metadata))
+                .param("createdAt", new SqlArrayValue("timestamptz", (Object[]) createdAt))
+                .param("holdIds", new SqlArrayValue("int8", (Object[]) holdIds))
+                .param("signupTier", signup.tier())
+                .param("signupAllowance", signup.allowance().micros())
+                .param("signupSource", signup.source())
+                .param("signupMetadata", json.writeValueAsString(signup.ledgerMetadata()))
+                .param("now", Timestamp.from(terms.now()))
+                .param("signupReset", Timestamp.from(signup.resetDate(terms.now())))
+                .param("dailyTiers", new SqlArrayValue("text", terms.windows().dailyTiers().toArray()))
+                .param("dayStart", Timestamp.from(terms.windows().dayStart()))
+                .query((rs, row) -> Map.entry(rs.getInt("ord") - 1,
+                        new Recorded(rs.getLong("usage_event_id"), rs.getLong("balance_after"))))
+                .list();
+        List<Optional<Recorded>> answer = new ArrayList<>(Collections.nCopies(n, Optional.empty()));
+        rows.forEach(row -> answer.set(row.getKey(), Optional.of(row.getValue())));
+        return answer;
     }
 
     Optional<UsageEvent> find(String userId, String eventId) {
