@@ -30,10 +30,15 @@ public record ServiceProcess(Process process, Api api, Duration startup) {
         Process process = launch(dataDir, dataDir.resolve("service.out"), port, environment, args);
         Api api = new Api(port);
         long deadline = begin + STARTUP_TIMEOUT.toNanos();
-        while (!answersHealth(api)) {
-            assertThat(process.isAlive()).as("the service exited; see " + dataDir.resolve("service.out")).isTrue();
-            assertThat(System.nanoTime()).as("service started in time").isLessThan(deadline);
-            Thread.sleep(100);
+        try {
+            while (!answersHealth(api)) {
+                assertThat(process.isAlive()).as("the service exited; see " + dataDir.resolve("service.out")).isTrue();
+                assertThat(System.nanoTime()).as("service started in time").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        } catch (AssertionError | InterruptedException e) {
+            process.destroyForcibly(); // a failed start leaves no process behind to disturb the next tests
+            throw e;
         }
         return new ServiceProcess(process, api, Duration.ofNanos(System.nanoTime() - begin));
     }
