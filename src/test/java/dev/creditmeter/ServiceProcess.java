@@ -37,7 +37,11 @@ public record ServiceProcess(Process process, Api api, Duration startup) {
                 Thread.sleep(100);
             }
         } catch (AssertionError | InterruptedException e) {
-            process.destroyForcibly(); // a failed start leaves no process behind to disturb the next tests
+            // A failed start leaves no process (nor its database) behind to disturb the next tests.
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
             throw e;
         }
         return new ServiceProcess(process, api, Duration.ofNanos(System.nanoTime() - begin));
