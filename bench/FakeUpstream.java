@@ -27,6 +27,8 @@ public class FakeUpstream {
 
     private static final Pattern MODEL = Pattern.compile("\"model\"\\s*:\\s*\"([^\"]*)\"");
     private static final Pattern STREAM = Pattern.compile("\"stream\"\\s*:\\s*true");
+    private static final String USAGE =
+            "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,\"cost\":0.00002}";
     /** The pause after the first event: a relay that held events back until the end would show it in the first one. */
     private static final long GAP_MILLIS = 5;
     private static final AtomicLong IDS = new AtomicLong();
@@ -40,29 +42,32 @@ public class FakeUpstream {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/api/v1/chat/completions", exchange -> {
             try (exchange) {
-                String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-                if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                    send(exchange, 401, "application/json", "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
-                    return;
-                }
-                Matcher model = MODEL.matcher(body);
-                String id = "gen-bench-" + IDS.incrementAndGet();
-                String head = "{\"id\":\"" + id + "\",\"model\":\"" + (model.find() ? model.group(1) : "unknown") + "\"";
-                String usage = "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,\"cost\":0.00002}";
-                if (STREAM.matcher(body).find()) {
-                    stream(exchange, head, usage);
-                } else {
-                    send(exchange, 200, "application/json", head + ",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-                            + "\"message\":{\"role\":\"assistant\",\"content\":\"Hello there!\"},\"finish_reason\":\"stop\"}],"
-                            + usage + "}");
-                }
+                chat(exchange, key);
             }
         });
         server.start();
         System.out.println("fake upstream listening on 127.0.0.1:" + port);
     }
 
-    private static void stream(HttpExchange exchange, String head, String usage) throws IOException {
+    private static void chat(HttpExchange exchange, String key) throws IOException {
+        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            send(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"No auth credentials found\"}}");
+            return;
+        }
+        Matcher model = MODEL.matcher(body);
+        String head = "{\"id\":\"gen-bench-" + IDS.incrementAndGet() + "\",\"model\":\""
+                + (model.find() ? model.group(1) : "unknown") + "\"";
+        if (STREAM.matcher(body).find()) {
+            stream(exchange, head);
+        } else {
+            send(exchange, 200, head + ",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                    + "\"message\":{\"role\":\"assistant\",\"content\":\"Hello there!\"},\"finish_reason\":\"stop\"}],"
+                    + USAGE + "}");
+        }
+    }
+
+    private static void stream(HttpExchange exchange, String head) throws IOException {
         exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0); // chunked
         OutputStream out = exchange.getResponseBody();
@@ -74,7 +79,7 @@ public class FakeUpstream {
             Thread.currentThread().interrupt();
         }
         event(out, chunk, "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there!\"},\"finish_reason\":\"stop\"}]");
-        event(out, chunk, "\"choices\":[]," + usage);
+        event(out, chunk, "\"choices\":[]," + USAGE);
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
@@ -82,13 +87,14 @@ public class FakeUpstream {
     /** One data event, stamped with the time it is written, flushed at once. */
     private static void event(OutputStream out, String head, String rest) throws IOException {
         long sentMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-        out.write(("data: " + head + ",\"bench_sent_us\":" + sentMicros + "," + rest + "}\n\n").getBytes(StandardCharsets.UTF_8));
+        String event = "data: " + head + ",\"bench_sent_us\":" + sentMicros + "," + rest + "}\n\n";
+        out.write(event.getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
-    private static void send(HttpExchange exchange, int status, String contentType, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", contentType);
+    private static void send(HttpExchange exchange, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);
         exchange.getResponseBody().write(bytes);
     }

@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * Usage: {@code java bench/GatewayLatency.java <upstream base> <upstream key> <gateway base> <gateway key>
  * <requests/s> <warm-up seconds> <seconds>}. Runs non-streaming calls, then streaming ones, each for the warm-up
  * (calls one at a time, not counted) and then the measured seconds at the fixed rate, where a request starts on
- * schedule whether or not the one before has finished (a slow answer does not lower the rate). Prints one line per series:
- * {@code <series> <count> <per second> <p50> <p90> <p99> <max> <errors>}, times in ms:
+ * schedule whether or not the one before has finished (a slow answer does not lower the rate). Prints one line
+ * per series: {@code <series> <count> <per second> <p50> <p90> <p99> <max> <errors>}, times in ms:
  * <ul>
  * <li>{@code direct}, {@code gateway}: non-streaming, from sending the request to having the whole answer;</li>
  * <li>{@code stream-direct}, {@code stream-gateway}: from upstream writing its first event (its
@@ -40,7 +40,7 @@ public class GatewayLatency {
             .connectTimeout(Duration.ofSeconds(5)).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
 
     /** Where to send a call: the chat completions URL and its bearer key. */
-    record Target(String series, URI uri, String key) {
+    record Target(URI uri, String key) {
     }
 
     /** The times of one series in nanoseconds, and its failures. */
@@ -51,8 +51,8 @@ public class GatewayLatency {
     }
 
     public static void main(String[] args) throws Exception {
-        var direct = new Target("direct", URI.create(args[0] + "/chat/completions"), args[1]);
-        var gateway = new Target("gateway", URI.create(args[2] + "/v1/chat/completions"), args[3]);
+        var direct = new Target(URI.create(args[0] + "/chat/completions"), args[1]);
+        var gateway = new Target(URI.create(args[2] + "/v1/chat/completions"), args[3]);
         double rate = Double.parseDouble(args[4]);
         Duration warmUp = Duration.ofSeconds(Long.parseLong(args[5]));
         Duration measured = Duration.ofSeconds(Long.parseLong(args[6]));
@@ -67,7 +67,6 @@ public class GatewayLatency {
                 print(series, measured);
             }
         }
-        System.exit(0);
     }
 
     /**
@@ -83,7 +82,7 @@ public class GatewayLatency {
         }
     }
 
-    /** Starts a direct and a gateway call, one after the other, every 1/rate seconds for this long; waits for the last. */
+    /** Every 1/rate seconds for this long, a direct call and a gateway call, one after the other; waits for all. */
     private static void run(boolean stream, Target direct, Target gateway, double rate, Duration duration,
                             Series toDirect, Series toGateway) throws InterruptedException {
         long intervalNanos = (long) (1e9 / rate);
@@ -106,8 +105,8 @@ public class GatewayLatency {
     }
 
     private static void call(boolean stream, Target target, Series series) {
-        String body = "{\"model\":\"bench/model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]"
-                + (stream ? ",\"stream\":true" : "") + "}";
+        String body = "{\"model\":\"bench/model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Say hello\"}]" + (stream ? ",\"stream\":true" : "") + "}";
         var request = HttpRequest.newBuilder(target.uri()).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + target.key()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
