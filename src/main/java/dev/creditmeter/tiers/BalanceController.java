@@ -35,8 +35,7 @@ class BalanceController {
     CreditBalance balance(Caller caller, @RequestParam(name = "user_id", required = false) String userId) {
         String target = caller.target(userId);
         new Validation().optionalText(target, "user_id").throwIfInvalid();
-        Account account = credits.balance(target);
-        return CreditBalance.of(account, quotas.apiCalls(account));
+        return quotas.balance(target);
     }
 
     @GetMapping("/api/v1/credits/admin/accounts/{userId}")

@@ -2,7 +2,7 @@ package dev.creditmeter.tiers;
 
 import dev.creditmeter.credits.Account;
 import dev.creditmeter.credits.ApiCalls;
-import dev.creditmeter.credits.CreditService;
+import dev.creditmeter.credits.CreditBalance;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -26,14 +26,18 @@ public class CallQuotas {
 
     private final TierCatalogue catalogue;
     private final ApiCallCounts counts;
-    private final CreditService credits;
+    private final Balances balances;
     private final Clock clock;
+    /** The tiers whose window is the UTC day, for the statement of {@link #balance}. */
+    private final String[] dailyTiers;
 
-    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, CreditService credits, Clock clock) {
+    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, Balances balances, Clock clock) {
         this.catalogue = catalogue;
         this.counts = counts;
-        this.credits = credits;
+        this.balances = balances;
         this.clock = clock;
+        this.dailyTiers = catalogue.all().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
+                .map(Tier::name).toArray(String[]::new);
     }
 
     /**
@@ -75,8 +79,9 @@ public class CallQuotas {
     /** Whether the user (provisioned first, like every charge path) may make one more call now. */
     @Transactional
     public Admission admit(String userId) {
-        Account account = credits.balance(userId);
-        Quota quota = quota(account, clock.instant());
+        Instant now = clock.instant();
+        Balances.AccountCalls read = read(userId, now);
+        Quota quota = quota(read.account(), now, read.calls());
         return quota.exhausted() ? new Admission.Exceeded(quota) : new Admission.Admitted(quota);
     }
 
@@ -96,10 +101,33 @@ public class CallQuotas {
         return quota(account).view();
     }
 
+    /**
+     * The balance as clients see it: the account, created with the sign-up allowance on first use, with its
+     * call quota, in one statement and one round trip ({@link Balances}).
+     */
+    CreditBalance balance(String userId) {
+        Instant now = clock.instant();
+        Balances.AccountCalls read = read(userId, now);
+        return CreditBalance.of(read.account(), quota(read.account(), now, read.calls()).view());
+    }
+
+    /** The account, provisioned first, with its calls in the window that contains now: one statement. */
+    private Balances.AccountCalls read(String userId, Instant now) {
+        Instant dayStart = now.truncatedTo(ChronoUnit.DAYS);
+        return balances.read(userId, dailyTiers, dayStart)
+                // A concurrent first request created the account after this statement's snapshot: read again.
+                .or(() -> balances.read(userId, dailyTiers, dayStart))
+                .orElseThrow();
+    }
+
     private Quota quota(Account account, Instant now) {
+        return quota(account, now, counts.calls(account.userId(), window(account, now).start()));
+    }
+
+    private Quota quota(Account account, Instant now, long calls) {
         Window window = window(account, now);
         Long limit = catalogue.find(account.tier()).map(Tier::apiCallLimit).orElse(null);
-        return new Quota(counts.calls(account.userId(), window.start()), limit, window.period(), window.end());
+        return new Quota(calls, limit, window.period(), window.end());
     }
 
     private record Window(Tier.CallPeriod period, Instant start, Instant end) {
