@@ -17,13 +17,13 @@ import java.util.Map;
  */
 public final class AccountRead {
 
-    private final Accounts accounts;
     private final SignupPolicy signup;
+    private final String signupMetadata;
     private final Clock clock;
 
     AccountRead(Accounts accounts, SignupPolicy signup, Clock clock) {
-        this.accounts = accounts;
         this.signup = signup;
+        this.signupMetadata = accounts.signupMetadata(signup);
         this.clock = clock;
     }
 
@@ -40,7 +40,7 @@ public final class AccountRead {
 
     /** The values of the named parameters of {@link #ctes()} for one user, as of now. */
     public Map<String, Object> params(String userId) {
-        return accounts.provisionParams(userId, signup, clock.instant());
+        return Accounts.provisionParams(userId, signup, clock.instant(), signupMetadata);
     }
 
     /** The account from the current row of a result that selected {@code account.*} under its own names. */

@@ -125,18 +125,22 @@ class Accounts {
 
     private static final String FIND_OR_PROVISION_ACCOUNT = FIND_OR_PROVISION + "select * from account\n";
 
+    private Map<String, Object> provisionParams(String userId, SignupPolicy signup, Instant now) {
+        return provisionParams(userId, signup, now, signupMetadata(signup));
+    }
+
     /** The parameters of {@link #PROVISION} and {@link #FIND_OR_PROVISION}. */
-    Map<String, Object> provisionParams(String userId, SignupPolicy signup, Instant now) {
+    static Map<String, Object> provisionParams(String userId, SignupPolicy signup, Instant now, String signupMetadata) {
         return Map.of("userId", userId, "tier", signup.tier(), "allowance", signup.allowance().micros(),
                 "now", Timestamp.from(now), "resetDate", Timestamp.from(signup.resetDate(now)),
-                "source", signup.source(), "metadata", signupMetadata(signup));
+                "source", signup.source(), "metadata", signupMetadata);
     }
 
     /**
      * The ledger metadata of a new account as JSON, written once per policy rather than on every balance
      * read, which needs it only when it creates the account.
      */
-    private String signupMetadata(SignupPolicy signup) {
+    String signupMetadata(SignupPolicy signup) {
         SignupJson cached = signupJson;
         if (cached == null || cached.policy() != signup) {
             cached = new SignupJson(signup, json.writeValueAsString(signup.ledgerMetadata()));

@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The facade of call quotas: every charged usage event counts one call in the user's current window
@@ -24,19 +26,20 @@ import java.time.temporal.ChronoUnit;
 @Service
 public class CallQuotas {
 
-    private final TierCatalogue catalogue;
     private final ApiCallCounts counts;
     private final Balances balances;
     private final Clock clock;
     /** The tiers whose window is the UTC day, for the statement of {@link #balance}. */
     private final String[] dailyTiers;
+    /** The catalogue by name (the first of a name wins, as in {@link TierCatalogue#find}). */
+    private final Map<String, Tier> tiers;
 
     CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, Balances balances, Clock clock) {
-        this.catalogue = catalogue;
         this.counts = counts;
         this.balances = balances;
         this.clock = clock;
-        this.dailyTiers = catalogue.all().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
+        this.tiers = catalogue.all().stream().collect(Collectors.toUnmodifiableMap(Tier::name, tier -> tier, (a, b) -> a));
+        this.dailyTiers = tiers.values().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
                 .map(Tier::name).toArray(String[]::new);
     }
 
@@ -126,15 +129,16 @@ public class CallQuotas {
 
     private Quota quota(Account account, Instant now, long calls) {
         Window window = window(account, now);
-        Long limit = catalogue.find(account.tier()).map(Tier::apiCallLimit).orElse(null);
-        return new Quota(calls, limit, window.period(), window.end());
+        Tier tier = tiers.get(account.tier());
+        return new Quota(calls, tier == null ? null : tier.apiCallLimit(), window.period(), window.end());
     }
 
     private record Window(Tier.CallPeriod period, Instant start, Instant end) {
     }
 
     private Window window(Account account, Instant now) {
-        Tier.CallPeriod period = catalogue.find(account.tier()).map(Tier::apiCallPeriod).orElse(Tier.CallPeriod.MONTH);
+        Tier tier = tiers.get(account.tier());
+        Tier.CallPeriod period = tier == null ? Tier.CallPeriod.MONTH : tier.apiCallPeriod();
         if (period == Tier.CallPeriod.DAY) {
             Instant start = now.truncatedTo(ChronoUnit.DAYS);
             return new Window(period, start, start.plus(1, ChronoUnit.DAYS));
