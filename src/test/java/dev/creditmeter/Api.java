@@ -40,7 +40,11 @@ public final class Api {
     }
 
     public Response get(String token, String path) {
-        return send(token, HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
+        return get(token, path, Map.of());
+    }
+
+    public Response get(String token, String path, Map<String, String> headers) {
+        return send(token, HttpRequest.newBuilder(URI.create(base + path)).GET(), headers);
     }
 
     public Response post(String token, String path, String body) {

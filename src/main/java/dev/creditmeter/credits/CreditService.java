@@ -27,6 +27,7 @@ public class CreditService {
     private final SignupPolicy signup;
     private final AuditLog audit;
     private final Clock clock;
+    private final AccountRead accountRead;
 
     CreditService(Accounts accounts, Holds holds, LedgerEntries ledger, SignupPolicy signup, AuditLog audit,
                   Clock clock, MeterRegistry meters) {
@@ -38,6 +39,7 @@ public class CreditService {
         this.signup = signup;
         this.audit = audit;
         this.clock = clock;
+        this.accountRead = new AccountRead(accounts, signup, clock);
     }
 
     private static Counter refusals(MeterRegistry meters, String operation) {
@@ -54,6 +56,14 @@ public class CreditService {
         return accounts.provisionAndFind(userId, signup, clock.instant())
                 .or(() -> accounts.find(userId))
                 .orElseThrow();
+    }
+
+    /**
+     * What {@link #balance} reads, as SQL text, for a feature that reads its own rows about the account in
+     * the same statement (the call quota of {@code GET /balance}).
+     */
+    public AccountRead accountRead() {
+        return accountRead;
     }
 
     /** Adds bonus credits, provisioning an unknown user first. */

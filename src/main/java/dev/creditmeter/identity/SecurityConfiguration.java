@@ -10,6 +10,7 @@ import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtDecoders;
@@ -85,6 +86,20 @@ class SecurityConfiguration {
                         .authenticationEntryPoint(unauthorized)
                         .accessDeniedHandler(forbidden))
                 .build();
+    }
+
+    /**
+     * Spring Security observes nothing: with an observation registry present it would wrap every filter of
+     * every request, the authentication manager and the authorization manager in an observation of its own.
+     * Turning those observations off by name ({@code management.observations.enable.spring.security=false},
+     * as before) kept the wrappers, which still asked the registry per filter and request; without them a
+     * JFR profile of {@code GET /balance} lost the wrappers' 4 % of the service's CPU samples. The HTTP
+     * server's own observation ({@code http.server.requests}) still times every request, 401 and 403
+     * included.
+     */
+    @Bean
+    static SecurityObservationSettings securityObservationSettings() {
+        return SecurityObservationSettings.noObservations();
     }
 
     private static JwtDecoder jwtDecoder(JwtProperties jwt) {

@@ -2,7 +2,7 @@ package dev.creditmeter.tiers;
 
 import dev.creditmeter.credits.Account;
 import dev.creditmeter.credits.ApiCalls;
-import dev.creditmeter.credits.CreditService;
+import dev.creditmeter.credits.CreditBalance;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The facade of call quotas: every charged usage event counts one call in the user's current window (the
@@ -25,16 +27,21 @@ import java.util.List;
 @Service
 public class CallQuotas {
 
-    private final TierCatalogue catalogue;
     private final ApiCallCounts counts;
-    private final CreditService credits;
+    private final Balances balances;
     private final Clock clock;
+    /** The tiers whose window is the UTC day, for the statement of {@link #balance}. */
+    private final String[] dailyTiers;
+    /** The catalogue by name (the first of a name wins, as in {@link TierCatalogue#find}). */
+    private final Map<String, Tier> tiers;
 
-    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, CreditService credits, Clock clock) {
-        this.catalogue = catalogue;
+    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, Balances balances, Clock clock) {
         this.counts = counts;
-        this.credits = credits;
+        this.balances = balances;
         this.clock = clock;
+        this.tiers = catalogue.all().stream().collect(Collectors.toUnmodifiableMap(Tier::name, tier -> tier, (a, b) -> a));
+        this.dailyTiers = tiers.values().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
+                .map(Tier::name).toArray(String[]::new);
     }
 
     /**
@@ -76,8 +83,9 @@ public class CallQuotas {
     /** Whether the user (provisioned first, like every charge path) may make one more call now. */
     @Transactional
     public Admission admit(String userId) {
-        Account account = credits.balance(userId);
-        Quota quota = quota(account, clock.instant());
+        Instant now = clock.instant();
+        Balances.AccountCalls read = read(userId, now);
+        Quota quota = quota(read.account(), now, read.calls());
         return quota.exhausted() ? new Admission.Exceeded(quota) : new Admission.Admitted(quota);
     }
 
@@ -89,8 +97,7 @@ public class CallQuotas {
     }
 
     public Windows windows(Instant now) {
-        return new Windows(catalogue.all().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
-                .map(Tier::name).toList(), now.truncatedTo(ChronoUnit.DAYS));
+        return new Windows(List.of(dailyTiers), now.truncatedTo(ChronoUnit.DAYS));
     }
 
     /** The quota as of now, without changing anything. */
@@ -103,17 +110,41 @@ public class CallQuotas {
         return quota(account).view();
     }
 
+    /**
+     * The balance as clients see it: the account, created with the sign-up allowance on first use, with its
+     * call quota, in one statement and one round trip ({@link Balances}).
+     */
+    CreditBalance balance(String userId) {
+        Instant now = clock.instant();
+        Balances.AccountCalls read = read(userId, now);
+        return CreditBalance.of(read.account(), quota(read.account(), now, read.calls()).view());
+    }
+
+    /** The account, provisioned first, with its calls in the window that contains now: one statement. */
+    private Balances.AccountCalls read(String userId, Instant now) {
+        Instant dayStart = now.truncatedTo(ChronoUnit.DAYS);
+        return balances.read(userId, dailyTiers, dayStart)
+                // A concurrent first request created the account after this statement's snapshot: read again.
+                .or(() -> balances.read(userId, dailyTiers, dayStart))
+                .orElseThrow();
+    }
+
     private Quota quota(Account account, Instant now) {
+        return quota(account, now, counts.calls(account.userId(), window(account, now).start()));
+    }
+
+    private Quota quota(Account account, Instant now, long calls) {
         Window window = window(account, now);
-        Long limit = catalogue.find(account.tier()).map(Tier::apiCallLimit).orElse(null);
-        return new Quota(counts.calls(account.userId(), window.start()), limit, window.period(), window.end());
+        Tier tier = tiers.get(account.tier());
+        return new Quota(calls, tier == null ? null : tier.apiCallLimit(), window.period(), window.end());
     }
 
     private record Window(Tier.CallPeriod period, Instant start, Instant end) {
     }
 
     private Window window(Account account, Instant now) {
-        Tier.CallPeriod period = catalogue.find(account.tier()).map(Tier::apiCallPeriod).orElse(Tier.CallPeriod.MONTH);
+        Tier tier = tiers.get(account.tier());
+        Tier.CallPeriod period = tier == null ? Tier.CallPeriod.MONTH : tier.apiCallPeriod();
         if (period == Tier.CallPeriod.DAY) {
             Instant start = now.truncatedTo(ChronoUnit.DAYS);
             return new Window(period, start, start.plus(1, ChronoUnit.DAYS));

@@ -4,6 +4,8 @@ import dev.creditmeter.ApiTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,6 +52,26 @@ class CreditRoutesTest extends ApiTest {
         assertThat(purchase.path("metadata").path("tier").asString()).isEqualTo("trial");
         assertThat(purchase.path("metadata").path("reason").asString()).isEqualTo("initial_allocation");
         assertThat(purchase.path("metadata").path("source").asString()).isEqualTo("trial_signup");
+    }
+
+    @Test
+    void aBalanceIsJsonForEveryClientThatAcceptsJsonAndA406ForOneThatDoesNot() {
+        String key = keyFor(newUserId(), "user");
+        for (String accept : List.of("application/json", "*/*", "application/*", "text/html, application/json;q=0.5",
+                "application/problem+json")) {
+            var answer = api.get(key, CREDITS + "/balance", Map.of("Accept", accept));
+            assertThat(answer.status()).as(accept).isEqualTo(200);
+            assertThat(answer.header("Content-Type")).as(accept).isEqualTo("application/json");
+            assertThat(answer.header("Content-Length")).as(accept)
+                    .isEqualTo(String.valueOf(answer.body().getBytes(StandardCharsets.UTF_8).length));
+            assertThat(answer.json().path("balance").decimalValue()).isEqualByComparingTo("5");
+            assertThat(answer.json().path("api_calls").path("period").asString()).isEqualTo("day");
+        }
+        for (String accept : List.of("text/html", "application/xml", "application/yaml")) {
+            var refused = api.get(key, CREDITS + "/balance", Map.of("Accept", accept));
+            assertThat(refused.status()).as(accept).isEqualTo(406);
+            assertThat(refused.header("Content-Type")).as(accept).isEqualTo("application/problem+json");
+        }
     }
 
     @Test
