@@ -174,6 +174,38 @@ class GatewayTest extends ApiTest {
         api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
     }
 
+    /** The quota is checked in the admission's transaction before the hold: 429 wins over 402, and no hold is left. */
+    @Test
+    void aCallOverTheQuotaIs429EvenWithoutCreditsAndLeavesNoHold() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        // Once the 100 calls below are charged, about 0.0095 is left available: less than an unpriced model holds.
+        var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.98}");
+        assertThat(hold.status()).as(hold.body()).isEqualTo(201);
+        var events = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < 100; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(user).append("\",\"event_id\":\"q")
+                    .append(i).append("\",\"service\":\"chat\",\"cost\":0.0001}");
+        }
+        var recorded = api.post(adminKey(), "/api/v1/credits/usage/events", events.append("]}").toString());
+        assertThat(recorded.status()).as(recorded.body()).isEqualTo(200);
+        String model = newModel();
+
+        var response = chat(token, model);
+        api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+        var withCredits = chat(token, model);
+
+        assertThat(response.status()).as(response.body()).isEqualTo(429);
+        assertThat(response.json().path("error").path("type").asString()).isEqualTo("rate_limit_exceeded");
+        assertThat(response.header("X-RateLimit-Remaining")).isEqualTo("0");
+        assertThat(response.header("Retry-After")).isNotNull();
+        assertThat(withCredits.status()).as(withCredits.body()).isEqualTo(429);
+        assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
+        assertThat(jdbc.sql("select count(*) from credit_holds where user_id = ?").param(user).query(Long.class).single())
+                .as("only the test's own hold").isOne();
+        assertThat(balanceOf(user).path("held").decimalValue()).isEqualByComparingTo("0");
+    }
+
     @Test
     void twentyParallelCallsOnABalanceForFiveEstimatesAdmitAtMostFive() throws Exception {
         String user = newUserId();
