@@ -10,7 +10,6 @@ import dev.creditmeter.tiers.CallQuotas;
 import dev.creditmeter.usage.UsageService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -44,13 +43,11 @@ class ChatGateway {
     private final UsageService usage;
     private final Pricing pricing;
     private final JsonMapper json;
-    private final TransactionTemplate transactions;
     private final long defaultMaxTokens;
     private final Money unpricedHold;
 
     ChatGateway(OpenRouterClient openRouter, OpenRouterProperties settings, ByokService byok, CallQuotas quotas,
                 CreditService credits, UsageService usage, Pricing pricing, JsonMapper json,
-                TransactionTemplate transactions,
                 @Value("${creditmeter.gateway.default-max-tokens:1024}") long defaultMaxTokens,
                 @Value("${creditmeter.gateway.unpriced-hold:0.05}") Money unpricedHold) {
         this.openRouter = openRouter;
@@ -61,7 +58,6 @@ class ChatGateway {
         this.usage = usage;
         this.pricing = pricing;
         this.json = json;
-        this.transactions = transactions;
         this.defaultMaxTokens = defaultMaxTokens;
         this.unpricedHold = unpricedHold;
     }
@@ -94,39 +90,33 @@ class ChatGateway {
     }
 
     /**
-     * Admission, the key, and for platform calls the hold; a refusal as an Outcome. The reads that decide what
-     * to hold (the user's own key, the model's price) come first; then the quota check, which provisions the
-     * account, and the hold are ONE transaction, whose commit does not wait for the disk (see
-     * {@link CreditService#placeCallHold}). The quota refuses before any hold is tried: 429 wins over 402.
+     * Admission, the key, and for platform calls the hold; a refusal as an Outcome. The quota check (which
+     * provisions the account) comes first, so 429 wins over 402. Five round trips: account, call count, own key,
+     * price, hold. No transaction spans them, since each statement is atomic by itself and none needs another's
+     * uncommitted work (the quota check reserves nothing; the hold is one guarded statement): no BEGIN or COMMIT
+     * round trips, and the hold's commit does not wait for the disk (see {@link CreditService#placeCallHold}).
      */
     private Object admit(String userId, ObjectNode request) {
         String model = request.path("model").asString(null);
-        String ownKey = byok.keyOf(userId).orElse(null);
-        String key = ownKey != null ? ownKey : settings.platformKey();
-        Money estimate = ownKey != null || key == null ? Money.ZERO : estimate(model, request);
-        if (!estimate.isPositive()) {
-            Outcome refusal = refusal(userId, key);
-            return refusal != null ? refusal : new Admitted(userId, model, key, null, ownKey != null);
-        }
-        return transactions.execute(status -> {
-            Outcome refusal = refusal(userId, key);
-            if (refusal != null) {
-                return refusal;
-            }
-            return switch (credits.placeCallHold(userId, estimate, HOLD_TTL,
-                    Map.of("service", SERVICE, "model", String.valueOf(model)))) {
-                case CreditService.PlaceHoldResult.Placed p -> new Admitted(userId, model, key, p.hold().id(), false);
-                case CreditService.PlaceHoldResult.Insufficient i -> new Outcome.Insufficient(i.required(), i.available());
-            };
-        });
-    }
-
-    /** 429 when the call quota is spent, else 503 when there is no key to forward with; null when neither. */
-    private Outcome refusal(String userId, String key) {
         if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
             return new Outcome.QuotaExceeded(exceeded.quota());
         }
-        return key == null ? new Outcome.NoPlatformKey() : null;
+        String ownKey = byok.keyOf(userId).orElse(null);
+        if (ownKey != null) {
+            return new Admitted(userId, model, ownKey, null, true);
+        }
+        if (settings.platformKey() == null) {
+            return new Outcome.NoPlatformKey();
+        }
+        Money estimate = estimate(model, request);
+        if (!estimate.isPositive()) {
+            return new Admitted(userId, model, settings.platformKey(), null, false);
+        }
+        return switch (credits.placeCallHold(userId, estimate, HOLD_TTL,
+                Map.of("service", SERVICE, "model", String.valueOf(model)))) {
+            case CreditService.PlaceHoldResult.Placed p -> new Admitted(userId, model, settings.platformKey(), p.hold().id(), false);
+            case CreditService.PlaceHoldResult.Insufficient i -> new Outcome.Insufficient(i.required(), i.available());
+        };
     }
 
     Outcome complete(String userId, ObjectNode request) {
