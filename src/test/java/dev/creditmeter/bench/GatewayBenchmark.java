@@ -21,9 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What the metered gateway adds to a chat completion: the same request sent to the fake OpenRouter directly
  * and through {@code POST /v1/chat/completions} (platform key: admission, hold, forward, capture), one of
- * each per 20 ms slot (50 gateway calls a second), in alternating order; then, for streams, the time from
- * upstream flushing its first event to the client reading it, directly and through the gateway. Client,
- * service and fake upstream share this JVM and its clock. Run with:
+ * each per 20 ms slot (50 gateway calls a second), in alternating order, and in the same slot a
+ * {@code GET /actuator/health/liveness}: the service's HTTP stack alone, a floor under what a proxy in front
+ * of upstream adds. Then, for streams, the time from upstream flushing its first event to the client reading
+ * it, directly and through the gateway. Client, service and fake upstream share this JVM and its clock. Run with:
  * {@code ./mvnw -B -o test -Dtest=GatewayBenchmark -Dexcluded.groups=none}
  */
 @Tag("benchmark")
@@ -53,17 +54,21 @@ class GatewayBenchmark extends ApiTest {
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
         HttpRequest direct = post(URI.create(FakeOpenRouter.baseUrl() + "/chat/completions"), FakeOpenRouter.PLATFORM_KEY, body);
         HttpRequest viaGateway = post(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"), token, body);
+        HttpRequest liveness = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness"))
+                .build();
 
-        paced(WARMUP_CALLS, direct, viaGateway);
-        long[][] measured = paced(CALLS, direct, viaGateway);
+        paced(WARMUP_CALLS, direct, viaGateway, liveness);
+        long[][] measured = paced(CALLS, direct, viaGateway, liveness);
         long[] directNanos = measured[0];
         long[] gatewayNanos = measured[1];
+        long[] livenessNanos = measured[2];
         long[] differenceNanos = new long[CALLS];
         for (int i = 0; i < CALLS; i++) {
             differenceNanos[i] = gatewayNanos[i] - directNanos[i];
         }
         Arrays.sort(directNanos);
         Arrays.sort(gatewayNanos);
+        Arrays.sort(livenessNanos);
         Arrays.sort(differenceNanos);
 
         String streamModel = "bench/stream-" + UUID.randomUUID();
@@ -87,13 +92,14 @@ class GatewayBenchmark extends ApiTest {
                 CALLS, WARMUP_CALLS, STREAMS, STREAM_GAP_MILLIS);
         System.out.println(line("upstream directly", directNanos));
         System.out.println(line("through the gateway", gatewayNanos));
+        System.out.println(line("service HTTP stack alone (liveness)", livenessNanos));
         System.out.println(line("gateway - direct, per pair", differenceNanos));
-        System.out.printf(Locale.ROOT, "BENCHMARK %-34s p50 %7.2f ms   p99 %7.2f ms%n", "added latency (gateway p - direct p)",
+        System.out.printf(Locale.ROOT, "BENCHMARK %-36s p50 %7.2f ms   p99 %7.2f ms%n", "added latency (gateway p - direct p)",
                 (percentile(gatewayNanos, 0.5) - percentile(directNanos, 0.5)) / 1e6,
                 (percentile(gatewayNanos, 0.99) - percentile(directNanos, 0.99)) / 1e6);
         System.out.println(line("first chunk, upstream directly", chunks[0]));
         System.out.println(line("first chunk, through the gateway", chunks[1]));
-        System.out.printf(Locale.ROOT, "BENCHMARK %-34s p50 %7.2f ms%n", "first chunk added by the gateway",
+        System.out.printf(Locale.ROOT, "BENCHMARK %-36s p50 %7.2f ms%n", "first chunk added by the gateway",
                 (percentile(chunks[1], 0.5) - percentile(chunks[0], 0.5)) / 1e6);
 
         var account = balanceOf(user);
@@ -106,10 +112,14 @@ class GatewayBenchmark extends ApiTest {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
-    /** n slots of 20 ms, each with one direct and one gateway call, their order alternating; latencies in ns. */
-    private long[][] paced(int n, HttpRequest direct, HttpRequest viaGateway) throws Exception {
+    /**
+     * n slots of 20 ms, each with one direct and one gateway call, their order alternating, then a liveness
+     * request; latencies in ns.
+     */
+    private long[][] paced(int n, HttpRequest direct, HttpRequest viaGateway, HttpRequest liveness) throws Exception {
         long[] directNanos = new long[n];
         long[] gatewayNanos = new long[n];
+        long[] livenessNanos = new long[n];
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             long slot = start + i * SLOT_NANOS;
@@ -124,8 +134,9 @@ class GatewayBenchmark extends ApiTest {
                 gatewayNanos[i] = timed(viaGateway);
                 directNanos[i] = timed(direct);
             }
+            livenessNanos[i] = timed(liveness);
         }
-        return new long[][] {directNanos, gatewayNanos};
+        return new long[][] {directNanos, gatewayNanos, livenessNanos};
     }
 
     private long timed(HttpRequest request) throws Exception {
@@ -172,7 +183,7 @@ class GatewayBenchmark extends ApiTest {
     }
 
     private static String line(String name, long[] sorted) {
-        return String.format(Locale.ROOT, "BENCHMARK %-34s p50 %7.2f ms   p90 %7.2f ms   p99 %7.2f ms   max %7.2f ms",
+        return String.format(Locale.ROOT, "BENCHMARK %-36s p50 %7.2f ms   p90 %7.2f ms   p99 %7.2f ms   max %7.2f ms",
                 name, percentile(sorted, 0.5) / 1e6, percentile(sorted, 0.9) / 1e6, percentile(sorted, 0.99) / 1e6,
                 sorted[sorted.length - 1] / 1e6);
     }
