@@ -191,12 +191,24 @@ class ChatGateway {
         return settle(call, usage);
     }
 
+    /**
+     * Charges a served call: by capturing its hold, or without one. A hold can vanish altogether when the
+     * database crashes before the hold's commit reached the disk (see {@link CreditService#placeCallHold});
+     * {@link UsageService#settle} then throws, having charged nothing, and the call is charged without it:
+     * a served call is never free.
+     */
     private UsageService.Charge settle(Admitted call, UsageService.CallUsage usage) {
-        return call.holdId() == null ? usage(call.userId(), usage) : this.usage.settle(call.holdId(), call.userId(), usage);
-    }
-
-    private UsageService.Charge usage(String userId, UsageService.CallUsage usage) {
-        return this.usage.record(userId, usage);
+        if (call.holdId() == null) {
+            return this.usage.record(call.userId(), usage);
+        }
+        try {
+            return this.usage.settle(call.holdId(), call.userId(), usage);
+        } catch (IllegalStateException e) {
+            if (credits.hold(call.holdId(), call.userId()).isPresent()) {
+                throw e;
+            }
+            return this.usage.record(call.userId(), usage);
+        }
     }
 
     private void release(Admitted call) {

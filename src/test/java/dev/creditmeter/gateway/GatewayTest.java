@@ -96,6 +96,35 @@ class GatewayTest extends ApiTest {
                 .containsExactly(true);
     }
 
+    /**
+     * A gateway hold commits without waiting for the disk, so a database crash can lose it while its call is
+     * upstream (here: deleted, with the held amount it added). The call is served: it is charged without it.
+     */
+    @Test
+    void aCallWhoseHoldVanishedIsStillCharged() throws Exception {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 12, 7, "0.002"), 1_000));
+
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> chat(token, model));
+        long deleted = 0;
+        for (int i = 0; i < 100 && deleted == 0; i++) {
+            Thread.sleep(20);
+            deleted = jdbc.sql("""
+                            with lost as (delete from credit_holds where user_id = ? and status = 'held' returning amount_micros)
+                            update credit_accounts set held_micros = held_micros - (select sum(amount_micros) from lost)
+                            where user_id = ? and exists (select 1 from lost)
+                            """).param(user).param(user).update();
+        }
+        var response = pending.get();
+
+        assertThat(deleted).as("the hold was placed while upstream answered").isOne();
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.header("X-Credits-Charged")).isEqualTo("0.0022");
+        assertFigures(user, "4.9978", "0");
+    }
+
     @Test
     void anUpstreamFailureReleasesTheHoldAndChargesNothing() {
         String user = newUserId();
