@@ -90,7 +90,13 @@ class ChatGateway {
     record Admitted(String userId, String model, String key, Long holdId, boolean byok) {
     }
 
-    /** Admission, the key, and for platform calls the hold; a refusal as an Outcome. */
+    /**
+     * Admission, the key, and for platform calls the hold; a refusal as an Outcome. The quota check (which
+     * provisions the account) comes first, so 429 wins over 402. Five round trips: account, call count, own key,
+     * price, hold. No transaction spans them, since each statement is atomic by itself and none needs another's
+     * uncommitted work (the quota check reserves nothing; the hold is one guarded statement): no BEGIN or COMMIT
+     * round trips, and the hold's commit does not wait for the disk (see {@link CreditService#placeCallHold}).
+     */
     private Object admit(String userId, ObjectNode request) {
         String model = request.path("model").asString(null);
         if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
@@ -107,7 +113,7 @@ class ChatGateway {
         if (!estimate.isPositive()) {
             return new Admitted(userId, model, settings.platformKey(), null, false);
         }
-        return switch (credits.placeHold(userId, estimate, HOLD_TTL,
+        return switch (credits.placeCallHold(userId, estimate, HOLD_TTL,
                 Map.of("service", SERVICE, "model", String.valueOf(model)))) {
             case CreditService.PlaceHoldResult.Placed p -> new Admitted(userId, model, settings.platformKey(), p.hold().id(), false);
             case CreditService.PlaceHoldResult.Insufficient i -> new Outcome.Insufficient(i.required(), i.available());

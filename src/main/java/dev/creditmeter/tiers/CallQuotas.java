@@ -80,8 +80,11 @@ public class CallQuotas {
         }
     }
 
-    /** Whether the user (provisioned first, like every charge path) may make one more call now. */
-    @Transactional
+    /**
+     * Whether the user (provisioned first, like every charge path) may make one more call now. Two statements,
+     * the account (created if need be) and its count, in the caller's transaction if there is one; alone they
+     * need none, since admission reserves nothing.
+     */
     public Admission admit(String userId) {
         Instant now = clock.instant();
         Balances.AccountCalls read = read(userId, now);

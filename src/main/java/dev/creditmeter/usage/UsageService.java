@@ -181,14 +181,15 @@ public class UsageService implements DisposableBean {
 
     /**
      * Settles a proxied call: captures its hold with the usage (priced like track, markup included). A hold
-     * that resolved meanwhile (expired while upstream was slow) cannot be captured: the usage is then charged
-     * without it, so a call that was served is never free.
+     * that resolved meanwhile (expired while upstream was slow), or that is gone (the gateway's holds commit
+     * without waiting for the disk, so a database crash may lose one), cannot be captured: the usage is then
+     * charged without it, so a call that was served is never free.
      */
     public Charge settle(long holdId, Usage usage) {
         return switch (capture(holdId, usage.userId(), usage)) {
             case Captured.Charged c -> new Charge(c.event().charged(), c.event().balanceAfter());
             case Captured.AlreadyResolved a -> record(usage);
-            case Captured.NotFound n -> throw new IllegalStateException("Hold " + holdId + " vanished");
+            case Captured.NotFound n -> record(usage);
         };
     }
 

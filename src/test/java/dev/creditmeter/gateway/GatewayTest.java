@@ -96,6 +96,35 @@ class GatewayTest extends ApiTest {
                 .containsExactly(true);
     }
 
+    /**
+     * A gateway hold commits without waiting for the disk, so a database crash can lose it while its call is
+     * upstream (here: deleted, with the held amount it added). The call is served: it is charged without it.
+     */
+    @Test
+    void aCallWhoseHoldVanishedIsStillCharged() throws Exception {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 12, 7, "0.002"), 1_000));
+
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> chat(token, model));
+        long deleted = 0;
+        for (int i = 0; i < 100 && deleted == 0; i++) {
+            Thread.sleep(20);
+            deleted = jdbc.sql("""
+                            with lost as (delete from credit_holds where user_id = ? and status = 'held' returning amount_micros)
+                            update credit_accounts set held_micros = held_micros - (select sum(amount_micros) from lost)
+                            where user_id = ? and exists (select 1 from lost)
+                            """).param(user).param(user).update();
+        }
+        var response = pending.get();
+
+        assertThat(deleted).as("the hold was placed while upstream answered").isOne();
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.header("X-Credits-Charged")).isEqualTo("0.0022");
+        assertFigures(user, "4.9978", "0");
+    }
+
     @Test
     void anUpstreamFailureReleasesTheHoldAndChargesNothing() {
         String user = newUserId();
@@ -172,6 +201,38 @@ class GatewayTest extends ApiTest {
         assertThat(error.path("code").asInt()).isEqualTo(402);
         assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
         api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+    }
+
+    /** The quota is checked in the admission's transaction before the hold: 429 wins over 402, and no hold is left. */
+    @Test
+    void aCallOverTheQuotaIs429EvenWithoutCreditsAndLeavesNoHold() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        // Once the 100 calls below are charged, about 0.0095 is left available: less than an unpriced model holds.
+        var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.98}");
+        assertThat(hold.status()).as(hold.body()).isEqualTo(201);
+        var events = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < 100; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(user).append("\",\"event_id\":\"q")
+                    .append(i).append("\",\"service\":\"chat\",\"cost\":0.0001}");
+        }
+        var recorded = api.post(adminKey(), "/api/v1/credits/usage/events", events.append("]}").toString());
+        assertThat(recorded.status()).as(recorded.body()).isEqualTo(200);
+        String model = newModel();
+
+        var response = chat(token, model);
+        api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
+        var withCredits = chat(token, model);
+
+        assertThat(response.status()).as(response.body()).isEqualTo(429);
+        assertThat(response.json().path("error").path("type").asString()).isEqualTo("rate_limit_exceeded");
+        assertThat(response.header("X-RateLimit-Remaining")).isEqualTo("0");
+        assertThat(response.header("Retry-After")).isNotNull();
+        assertThat(withCredits.status()).as(withCredits.body()).isEqualTo(429);
+        assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
+        assertThat(jdbc.sql("select count(*) from credit_holds where user_id = ?").param(user).query(Long.class).single())
+                .as("only the test's own hold").isOne();
+        assertThat(balanceOf(user).path("held").decimalValue()).isEqualByComparingTo("0");
     }
 
     @Test
