@@ -22,11 +22,12 @@ import java.util.regex.Pattern;
  * bench/run's gateway scenario: the same chat completion at a fixed rate, each time sent straight to the fake
  * upstream and through the gateway, one after the other, so that both see the same machine at the same moment.
  * <p>
- * Usage: {@code java bench/GatewayLatency.java <upstream base> <upstream key> <gateway base> <gateway key>
- * <requests/s> <warm-up seconds> <seconds>}. Runs non-streaming calls, then streaming ones, each for the warm-up
- * (calls one at a time, not counted) and then the measured seconds at the fixed rate, where a request starts on
- * schedule whether or not the one before has finished (a slow answer does not lower the rate). Prints one line
- * per series: {@code <series> <count> <per second> <p50> <p90> <p99> <max> <errors>}, times in ms:
+ * Usage: {@code java bench/GatewayLatency.java <upstream base> <upstream key> <gateway base> <gateway keys>
+ * <requests/s> <warm-up seconds> <seconds>}, the gateway keys separated by commas (the calls take turns among
+ * them). Runs non-streaming calls, then streaming ones, each for the warm-up (calls one at a time, not counted)
+ * and then the measured seconds at the fixed rate, where a request starts on schedule whether or not the one
+ * before has finished (a slow answer does not lower the rate). Prints one line per series:
+ * {@code <series> <count> <per second> <p50> <p90> <p99> <max> <errors>}, times in ms:
  * <ul>
  * <li>{@code direct}, {@code gateway}: non-streaming, from sending the request to having the whole answer;</li>
  * <li>{@code stream-direct}, {@code stream-gateway}: from upstream writing its first event (its
@@ -39,8 +40,15 @@ public class GatewayLatency {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
 
-    /** Where to send a call: the chat completions URL and its bearer key. */
-    record Target(URI uri, String key) {
+    /** Where to send a call: the chat completions URL, and the bearer keys that calls take turns with. */
+    record Target(URI uri, List<String> keys, AtomicLong calls) {
+        Target(URI uri, String keys) {
+            this(uri, List.of(keys.split(",")), new AtomicLong());
+        }
+
+        String nextKey() {
+            return keys.get((int) (calls.getAndIncrement() % keys.size()));
+        }
     }
 
     /** The times of one series in nanoseconds, and its failures. */
@@ -108,7 +116,7 @@ public class GatewayLatency {
         String body = "{\"model\":\"bench/model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"Say hello\"}]" + (stream ? ",\"stream\":true" : "") + "}";
         var request = HttpRequest.newBuilder(target.uri()).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + target.key()).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + target.nextKey()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         try {
             if (stream) {
