@@ -193,14 +193,17 @@ public class CreditService {
      * As {@link #placeHold}, for a hold that never leaves this node: the gateway places it, forwards one call and
      * resolves it. Two differences make it cheap on every call:
      * <ul>
-     * <li>No transaction of its own: each statement is atomic by itself (provisioning with its ledger row; the
-     * hold with the held amount), so outside a caller's transaction the common case is one round trip.</li>
+     * <li>No transaction: each statement is atomic by itself (provisioning with its ledger row; the hold with
+     * the held amount), so the common case is one round trip.</li>
      * <li>The hold commits without waiting for the WAL to reach the disk ({@code synchronous_commit} off for that
-     * transaction alone). A hold moves no money: if the database crashes before the flush, the hold and the held
-     * amount it added vanish together (held = Σ open holds still holds, the ledger is untouched), and the call it
-     * admitted, still in flight, settles only by a durable commit, which comes after it in the WAL.</li>
+     * statement's transaction alone). A hold moves no money: if the database crashes before the flush, the hold
+     * and the held amount it added vanish together (held = Σ open holds still holds, the ledger is untouched),
+     * and the call it admitted, still in flight, settles only by a durable commit, which comes after it in the
+     * WAL. Inside a caller's transaction the setting would apply to all of it, money moved included: hence
+     * {@code NEVER}, which refuses to run in one.</li>
      * </ul>
      */
+    @Transactional(propagation = Propagation.NEVER)
     public PlaceHoldResult placeCallHold(String userId, Money amount, Duration ttl, Map<String, Object> metadata) {
         return place(userId, amount, ttl, metadata, false);
     }
