@@ -1,6 +1,5 @@
 package dev.creditmeter;
 
-import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -8,10 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.JarURLConnection;
 import java.net.ServerSocket;
+import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -22,8 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -33,6 +31,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
 
 /**
  * A PostgreSQL server run from the binaries that io.zonky.test's Maven artifacts ship, with its
@@ -202,25 +201,31 @@ final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    /** The binaries are unpacked once per machine and version, into the temp directory. */
+    /**
+     * The binaries are unpacked once per machine and archive, into the temp directory. A start that
+     * finds them unpacked does not read the archive: it is named by the CRC-32 and size that its jar
+     * records, which is all a warm start reads of it.
+     */
     private static Path extractBinaries() throws IOException {
-        PostgresPlatform platform = PostgresPlatform.current();
-        byte[] archive;
-        try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(platform.system(), platform.architecture())) {
-            archive = in.readAllBytes();
+        String name = PostgresPlatform.current().archive();
+        URL archive = EmbeddedDatabase.class.getClassLoader().getResource(name);
+        if (archive == null) {
+            throw new IOException(name + " is not on the class path");
         }
-        String digest = HexFormat.of().formatHex(sha256(archive), 0, 8);
         Path root = Path.of(System.getProperty("java.io.tmpdir"), "creditmeter-postgres");
         Files.createDirectories(root);
-        Path target = root.resolve(digest);
+        String id = archiveId(archive);
+        Path target = root.resolve(id);
         if (Files.exists(target.resolve("bin/postgres"))) {
             return target.resolve("bin");
         }
-        try (FileChannel lock = FileChannel.open(root.resolve(digest + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel lock = FileChannel.open(root.resolve(id + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              var ignored = lock.lock()) {
             if (!Files.exists(target.resolve("bin/postgres"))) {
                 Path staging = Files.createTempDirectory(root, "unpack-");
-                untar(archive, staging);
+                try (InputStream in = archive.openStream()) {
+                    untar(in, staging);
+                }
                 try {
                     Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
                 } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
@@ -231,9 +236,20 @@ final class EmbeddedDatabase implements AutoCloseable {
         return target.resolve("bin");
     }
 
-    private static void untar(byte[] archive, Path into) throws IOException {
-        try (var tar = new TarArchiveInputStream(new XZCompressorInputStream(
-                new BufferedInputStream(new ByteArrayInputStream(archive))))) {
+    /** The archive's CRC-32 and size, as its jar's directory records them. */
+    private static String archiveId(URL archive) throws IOException {
+        if (!(archive.openConnection() instanceof JarURLConnection jar)) {
+            throw new IOException(archive + " is not in a jar");
+        }
+        JarEntry entry = jar.getJarEntry();
+        if (entry.getCrc() < 0 || entry.getSize() < 0) {
+            throw new IOException("The jar holding " + archive + " does not record its CRC-32 and size");
+        }
+        return "%08x-%d".formatted(entry.getCrc(), entry.getSize());
+    }
+
+    private static void untar(InputStream archive, Path into) throws IOException {
+        try (var tar = new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(archive)))) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
                 Path path = into.resolve(entry.getName()).normalize();
@@ -298,14 +314,6 @@ final class EmbeddedDatabase implements AutoCloseable {
     static int freePort() throws IOException {
         try (var socket = new ServerSocket(0)) {
             return socket.getLocalPort();
-        }
-    }
-
-    private static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.creditmeter;
 
 import com.zaxxer.hikari.HikariDataSource;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.jdbc.DataSourceBuilder;
 import org.springframework.context.annotation.Bean;
@@ -9,10 +8,10 @@ import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * Without {@code spring.datasource.url} the service runs its own PostgreSQL under the data directory;
@@ -22,9 +21,10 @@ import java.nio.file.Path;
 @Conditional(EmbeddedDatabaseConfiguration.NoDataSourceUrl.class)
 class EmbeddedDatabaseConfiguration {
 
-    @Bean(destroyMethod = "close")
-    EmbeddedDatabase embeddedDatabase(@Value("${creditmeter.data-dir}") Path dataDir) throws IOException {
-        return EmbeddedDatabase.start(dataDir.toAbsolutePath().normalize());
+    /** Started early by {@link EmbeddedDatabaseStart}, which also stops it. */
+    @Bean(destroyMethod = "")
+    EmbeddedDatabase embeddedDatabase(EmbeddedDatabaseStart start) throws IOException {
+        return start.await();
     }
 
     @Bean
@@ -38,11 +38,15 @@ class EmbeddedDatabaseConfiguration {
                 .build();
     }
 
+    static boolean embedded(Environment environment) {
+        String url = environment.getProperty("spring.datasource.url");
+        return url == null || url.isBlank();
+    }
+
     static class NoDataSourceUrl implements Condition {
         @Override
         public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            String url = context.getEnvironment().getProperty("spring.datasource.url");
-            return url == null || url.isBlank();
+            return embedded(context.getEnvironment());
         }
     }
 }

@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.util.ArchUtils;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -34,5 +35,10 @@ record PostgresPlatform(String system, String architecture) {
                             + " (with .username and .password).");
         }
         return platform;
+    }
+
+    /** The class-path resource holding this platform's binaries (io.zonky.test's name for it). */
+    String archive() {
+        return "postgres-" + system.toLowerCase(Locale.ROOT) + "-" + architecture + ".txz";
     }
 }

@@ -17,6 +17,13 @@ class PostgresPlatformTest {
     }
 
     @Test
+    void eachPlatformNamesTheArchiveItsJarShips() {
+        assertThat(PostgresPlatform.of("Linux", "amd64", false).archive()).isEqualTo("postgres-linux-x86_64.txz");
+        assertThat(PostgresPlatform.of("Linux", "aarch64", false).archive()).isEqualTo("postgres-linux-arm_64.txz");
+        assertThat(PostgresPlatform.of("Mac OS X", "aarch64", false).archive()).isEqualTo("postgres-darwin-arm_64.txz");
+    }
+
+    @Test
     void otherPlatformsAreRefusedWithAMessageNamingThemAndTheWayOut() {
         assertRefused("Windows 11", "amd64", false);
         assertRefused("Mac OS X", "x86_64", false);
