@@ -28,6 +28,19 @@ public final class AccountRead {
     }
 
     /**
+     * A CTE, starting with {@code with}, named {@code account}: the user's account if there is one, read and
+     * nothing else. Its only named parameter is {@code userId}, see {@link #findParams}.
+     */
+    public String find() {
+        return Accounts.FIND;
+    }
+
+    /** The named parameters of {@link #find()} for one user. */
+    public Map<String, Object> findParams(String userId) {
+        return Map.of("userId", userId);
+    }
+
+    /**
      * CTEs, starting with {@code with}, that end in {@code account}: one row, the user's account, created
      * first with the sign-up allowance when there is none; no row when a concurrent first request created it
      * meanwhile, in which case the same statement run again finds it. Follow it with a {@code select} from

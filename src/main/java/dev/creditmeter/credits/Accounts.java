@@ -91,10 +91,10 @@ class Accounts {
 
     /**
      * CTEs that end in {@code account}: the user's account, created first with its sign-up allowance and its
-     * {@code purchase} row when there is none. The common case, an existing account, is a primary-key read:
-     * the INSERT runs only when {@code existing} found nothing. (pgbench on the bench database, the call quota
-     * read included: an unconditional {@code INSERT … ON CONFLICT DO NOTHING} before every read ran at 0.68 of
-     * the plain read's throughput, this guarded form at 0.91.)
+     * {@code purchase} row when there is none. The INSERT runs only when {@code existing} found nothing: an
+     * unconditional {@code INSERT … ON CONFLICT DO NOTHING} before the read cost PostgreSQL more still (pgbench
+     * on the bench database: 0.7 of the throughput of this guarded form). Callers that read an existing account
+     * far more often than they create one read it with {@link #FIND} first.
      * <p>
      * {@code account} is empty when a concurrent first request inserted the row after this statement's
      * snapshot was taken: the INSERT waited for that insert and inserted nothing, and the snapshot cannot see
@@ -122,6 +122,13 @@ class Accounts {
                 select * from created
             )
             """;
+
+    /** The CTE {@code account}: the user's account if there is one (parameter {@code userId}). */
+    static final String FIND = """
+            with account as (
+                select %s from credit_accounts where user_id = :userId
+            )
+            """.formatted(COLUMNS);
 
     private static final String FIND_OR_PROVISION_ACCOUNT = FIND_OR_PROVISION + "select * from account\n";
 

@@ -115,7 +115,7 @@ public class CallQuotas {
 
     /**
      * The balance as clients see it: the account, created with the sign-up allowance on first use, with its
-     * call quota, in one statement and one round trip ({@link Balances}).
+     * call quota, in one statement: one round trip, two on a user's first read ({@link Balances}).
      */
     CreditBalance balance(String userId) {
         Instant now = clock.instant();
@@ -123,7 +123,7 @@ public class CallQuotas {
         return CreditBalance.of(read.account(), quota(read.account(), now, read.calls()).view());
     }
 
-    /** The account, provisioned first, with its calls in the window that contains now: one statement. */
+    /** The account, provisioned first, with its calls in the window that contains now (see {@link Balances#read}). */
     private Balances.AccountCalls read(String userId, Instant now) {
         Instant dayStart = now.truncatedTo(ChronoUnit.DAYS);
         return balances.read(userId, dailyTiers, dayStart)
