@@ -33,11 +33,7 @@ class CoalescerTest {
              ExecutorService clients = Executors.newFixedThreadPool(11)) {
             Future<Integer> first = clients.submit(() -> coalescer.submit(0));
             waitUntil(() -> batches.size() == 1);
-            List<Future<Integer>> waiting = new ArrayList<>();
-            for (int i = 1; i <= 10; i++) {
-                int item = i;
-                waiting.add(clients.submit(() -> coalescer.submit(item)));
-            }
+            List<Future<Integer>> waiting = submitEach(coalescer, clients, 1, 11);
             Thread.sleep(200); // all ten queue up behind the running batch
             release.countDown();
 
@@ -61,12 +57,8 @@ class CoalescerTest {
         };
         try (var coalescer = new Coalescer<>("test", 1, 3, identity);
              ExecutorService clients = Executors.newFixedThreadPool(10)) {
-            List<Future<Integer>> answers = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                int item = i;
-                answers.add(clients.submit(() -> coalescer.submit(item)));
-            }
-            Thread.sleep(200);
+            List<Future<Integer>> answers = submitEach(coalescer, clients, 0, 10);
+            Thread.sleep(200); // all queue up behind the first batch
             release.countDown();
             for (int i = 0; i < 10; i++) {
                 assertThat(answers.get(i).get(5, TimeUnit.SECONDS)).isEqualTo(i);
@@ -88,12 +80,8 @@ class CoalescerTest {
         };
         try (var coalescer = new Coalescer<>("test", 1, 100, refusingSeven);
              ExecutorService clients = Executors.newFixedThreadPool(10)) {
-            List<Future<Integer>> answers = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                int item = i;
-                answers.add(clients.submit(() -> coalescer.submit(item)));
-            }
-            Thread.sleep(200);
+            List<Future<Integer>> answers = submitEach(coalescer, clients, 0, 10);
+            Thread.sleep(200); // all queue up behind the first batch
             release.countDown();
             for (int i = 0; i < 10; i++) {
                 if (i == 7) {
@@ -127,6 +115,17 @@ class CoalescerTest {
         coalescer.close();
         assertThat(coalescer.submit(2)).isEqualTo(2);
         assertThat(threads).containsExactly("test-1", Thread.currentThread().getName());
+    }
+
+    /** Submits the items from {@code from} to {@code to} (exclusive), each from a client thread of its own. */
+    private static List<Future<Integer>> submitEach(Coalescer<Integer, Integer> coalescer, ExecutorService clients,
+                                                    int from, int to) {
+        List<Future<Integer>> answers = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            int item = i;
+            answers.add(clients.submit(() -> coalescer.submit(item)));
+        }
+        return answers;
     }
 
     private static void await(CountDownLatch latch) {
