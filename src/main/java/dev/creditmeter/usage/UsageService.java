@@ -61,7 +61,7 @@ public class UsageService implements DisposableBean {
     UsageService(Pricing pricing, CreditService credits, UsageEvents events, CallQuotas quotas, SignupPolicy signup,
                  TransactionTemplate transactions, Clock clock, JsonMapper json, MeterRegistry meters,
                  @Value("${creditmeter.pricing.byok-fee:0}") Money byokFee,
-                 @Value("${creditmeter.usage.charge-workers:4}") int chargeWorkers,
+                 @Value("${creditmeter.usage.charge-workers:2}") int chargeWorkers,
                  @Value("${creditmeter.usage.charge-batch:256}") int chargeBatch) {
         this.pricing = pricing;
         this.credits = credits;
