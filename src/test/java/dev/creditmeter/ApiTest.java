@@ -36,6 +36,8 @@ public abstract class ApiTest {
     protected static final Path DATA_DIR = Path.of("target", "test-data", "run-" + UUID.randomUUID()).toAbsolutePath();
     protected static final Path LOG_FILE = DATA_DIR.resolve("creditmeter.log");
     protected static final JwtIssuer JWT = new JwtIssuer();
+    /** The one origin allowed to call the gateway from a browser in these tests. */
+    protected static final String GATEWAY_ORIGIN = "https://app.example.test";
 
     static {
         // Spring Boot sets up logging before @DynamicPropertySource values reach the environment, so
@@ -54,6 +56,7 @@ public abstract class ApiTest {
         registry.add("creditmeter.openrouter.base-url", FakeOpenRouter::baseUrl);
         registry.add("creditmeter.openrouter.platform-key", () -> FakeOpenRouter.PLATFORM_KEY);
         registry.add("creditmeter.openrouter.retry-backoff", () -> "20ms");
+        registry.add("creditmeter.gateway.cors.allowed-origins", () -> GATEWAY_ORIGIN);
     }
 
     @LocalServerPort

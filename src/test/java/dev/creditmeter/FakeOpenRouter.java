@@ -2,6 +2,8 @@ package dev.creditmeter;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -138,8 +140,21 @@ public final class FakeOpenRouter {
         }
     }
 
-    /** A scripted answer to {@code POST /chat/completions} for one model, after {@code delayMillis}. */
-    public record ChatAnswer(int status, String body, long delayMillis) {
+    /**
+     * A scripted answer to {@code POST /chat/completions} for one model, after {@code delayMillis}, with a
+     * {@code Retry-After} header when {@code retryAfter} is not null.
+     */
+    public record ChatAnswer(int status, String body, long delayMillis, String retryAfter) {
+        public ChatAnswer(int status, String body, long delayMillis) {
+            this(status, body, delayMillis, null);
+        }
+    }
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** A JSON text parsed, for comparing what the gateway passed on with what upstream said. */
+    public static JsonNode json(String text) {
+        return JSON.readTree(text);
     }
 
     /** A chat request as received: its bearer key and its body. */
@@ -245,6 +260,9 @@ public final class FakeOpenRouter {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (answer.retryAfter() != null) {
+            exchange.getResponseHeaders().add("Retry-After", answer.retryAfter());
         }
         reply(exchange, answer.status(), answer.body());
     }

@@ -45,8 +45,8 @@ public class OpenRouterClient {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    /** The last answer, after retries; {@code status} 0 when no answer came at all. */
-    public record Reply(int status, String body, String failure) {
+    /** The last answer, after {@code attempts} tries; {@code status} 0 when no answer came at all. */
+    public record Reply(int status, String body, String failure, int attempts) {
         public boolean ok() {
             return status >= 200 && status < 300;
         }
@@ -84,16 +84,16 @@ public class OpenRouterClient {
         Attempt<InputStream> attempt = send(request, HttpResponse.BodyHandlers.ofInputStream(), READ_TIMEOUT, false);
         HttpResponse<InputStream> response = attempt.response();
         if (response == null) {
-            return new Streamed(null, new Reply(0, null, attempt.failure()));
+            return new Streamed(null, new Reply(0, null, attempt.failure(), attempt.number()));
         }
         if (response.statusCode() >= 200 && response.statusCode() < 300) {
             return new Streamed(response.body(), null);
         }
         try (var in = response.body()) {
             return new Streamed(null, new Reply(response.statusCode(),
-                    new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8), null));
+                    new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8), null, attempt.number()));
         } catch (IOException e) {
-            return new Streamed(null, new Reply(response.statusCode(), null, e.getClass().getSimpleName()));
+            return new Streamed(null, new Reply(response.statusCode(), null, e.getClass().getSimpleName(), attempt.number()));
         }
     }
 
@@ -109,8 +109,8 @@ public class OpenRouterClient {
         return request;
     }
 
-    /** The last response, or why there was none. */
-    private record Attempt<T>(HttpResponse<T> response, String failure) {
+    /** The last response, or why there was none, and which attempt it was. */
+    private record Attempt<T>(HttpResponse<T> response, String failure, int number) {
     }
 
     /**
@@ -128,7 +128,7 @@ public class OpenRouterClient {
             var pending = http.sendAsync(request, handler);
             try {
                 HttpResponse<T> response = pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                last = new Attempt<>(response, null);
+                last = new Attempt<>(response, null, attempt);
                 Optional<Long> retryAfter = response.statusCode() == 429
                         ? response.headers().firstValue("Retry-After").flatMap(OpenRouterClient::seconds)
                         : Optional.empty();
@@ -143,7 +143,7 @@ public class OpenRouterClient {
             } catch (ExecutionException | TimeoutException e) {
                 pending.cancel(true);
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                last = new Attempt<>(null, cause == null ? "no answer" : cause.getClass().getSimpleName());
+                last = new Attempt<>(null, cause == null ? "no answer" : cause.getClass().getSimpleName(), attempt);
                 if (!idempotent && !(cause instanceof ConnectException)) {
                     return last;
                 }
@@ -152,7 +152,7 @@ public class OpenRouterClient {
             } catch (InterruptedException e) {
                 pending.cancel(true);
                 Thread.currentThread().interrupt();
-                return new Attempt<>(null, "interrupted");
+                return new Attempt<>(null, "interrupted", attempt);
             }
             if (attempt == MAX_ATTEMPTS) {
                 return last;
@@ -166,8 +166,8 @@ public class OpenRouterClient {
 
     private static Reply reply(Attempt<String> attempt) {
         return attempt.response() == null
-                ? new Reply(0, null, attempt.failure())
-                : new Reply(attempt.response().statusCode(), attempt.response().body(), null);
+                ? new Reply(0, null, attempt.failure(), attempt.number())
+                : new Reply(attempt.response().statusCode(), attempt.response().body(), null, attempt.number());
     }
 
     private static void close(InputStream in) {

@@ -68,8 +68,8 @@ class ChatGateway {
         record Completed(String body, Money charged, Money balanceAfter) implements Outcome {
         }
 
-        /** Upstream refused or failed: nothing was charged. Status 0 when it did not answer at all. */
-        record UpstreamFailed(int status, String body, String failure) implements Outcome {
+        /** Upstream refused or failed, after {@code attempts} tries: nothing was charged. Status 0 when it did not answer. */
+        record UpstreamFailed(int status, String body, String failure, int attempts) implements Outcome {
         }
 
         record Insufficient(Money required, Money available) implements Outcome {
@@ -136,7 +136,7 @@ class ChatGateway {
         }
         if (!reply.ok()) {
             release(call);
-            return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure());
+            return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure(), reply.attempts());
         }
         var charge = settle(call, callUsage(call, request, reply.body()));
         return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
@@ -164,7 +164,7 @@ class ChatGateway {
         if (streamed.events() == null) {
             release(call);
             var failure = streamed.failure();
-            return new Outcome.UpstreamFailed(failure.status(), failure.body(), failure.failure());
+            return new Outcome.UpstreamFailed(failure.status(), failure.body(), failure.failure(), failure.attempts());
         }
         return new Outcome.Streaming(streamed.events(), call);
     }
@@ -187,7 +187,7 @@ class ChatGateway {
         } else {
             metadata.put("estimated", true);
             usage = Usage.ofCall(call.userId(), SERVICE, call.model(),
-                    ceilQuarter(promptCharacters(request.path("messages"))), ceilQuarter(tally.contentCharacters()),
+                    ceilQuarter(inputCharacters(request)), ceilQuarter(tally.contentCharacters()),
                     null, call.byok(), metadata);
         }
         return settle(call, usage);
@@ -220,7 +220,7 @@ class ChatGateway {
      * max_tokens output tokens, plus 15 % headroom for the markup; a model without a price holds a fixed amount.
      */
     Money estimate(String model, JsonNode request) {
-        long inputTokens = ceilQuarter(promptCharacters(request.path("messages")));
+        long inputTokens = ceilQuarter(inputCharacters(request));
         JsonNode max = request.has("max_tokens") ? request.path("max_tokens") : request.path("max_completion_tokens");
         long outputTokens = max.canConvertToLong() && max.asLong() > 0 ? max.asLong() : defaultMaxTokens;
         var quote = pricing.quote(new Pricing.Usage(model, null, inputTokens, outputTokens, null, false));
@@ -257,7 +257,7 @@ class ChatGateway {
             input = reported.path("prompt_tokens").asLong(0);
             output = reported.path("completion_tokens").asLong(0);
         } else {
-            input = ceilQuarter(promptCharacters(request.path("messages")));
+            input = ceilQuarter(inputCharacters(request));
             long chars = 0;
             for (JsonNode choice : answer.path("choices")) {
                 chars += choice.path("message").path("content").asString("").length();
@@ -270,9 +270,15 @@ class ChatGateway {
                 cost(reported), call.byok(), metadata);
     }
 
-    static long promptCharacters(JsonNode messages) {
+    /**
+     * The characters of everything a request is billed for as input: the messages' text (a string, or the text
+     * of each part), their tool calls' names and arguments, and, as their JSON, the tool and function
+     * definitions and the response format's schema. A 40,000-character tool definition holds as much as the
+     * same text in a message.
+     */
+    static long inputCharacters(JsonNode request) {
         long chars = 0;
-        for (JsonNode message : messages) {
+        for (JsonNode message : request.path("messages")) {
             JsonNode content = message.path("content");
             if (content.isString()) {
                 chars += content.asString().length();
@@ -280,6 +286,16 @@ class ChatGateway {
                 for (JsonNode part : content) {
                     chars += part.path("text").asString("").length();
                 }
+            }
+            for (JsonNode call : message.path("tool_calls")) {
+                chars += call.path("function").path("name").asString("").length();
+                chars += call.path("function").path("arguments").asString("").length();
+            }
+        }
+        for (String definitions : new String[]{"tools", "functions", "response_format"}) {
+            JsonNode node = request.path(definitions);
+            if (node.isContainer()) {
+                chars += node.toString().length();
             }
         }
         return chars;

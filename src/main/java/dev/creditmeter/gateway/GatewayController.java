@@ -3,6 +3,7 @@ package dev.creditmeter.gateway;
 import dev.creditmeter.byok.ByokService;
 import dev.creditmeter.byok.OpenRouterClient;
 import dev.creditmeter.byok.OpenRouterProperties;
+import dev.creditmeter.credits.Money;
 import dev.creditmeter.identity.Caller;
 import dev.creditmeter.tiers.CallQuotas;
 import dev.creditmeter.web.TextRules;
@@ -12,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
@@ -19,18 +21,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import jakarta.servlet.http.HttpServletResponse;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * OpenAI-compatible routes, open to every role; the caller is the user charged. Answers are OpenRouter's
@@ -41,9 +36,13 @@ import java.util.Map;
 @Tag(name = "Gateway")
 class GatewayController {
 
-    private static final Logger log = LoggerFactory.getLogger(GatewayController.class);
     static final String CHARGED = "X-Credits-Charged";
     static final String REMAINING = "X-Credits-Remaining";
+    /** Read by the OpenAI SDKs (Java, Python, Node): {@code false} means "do not retry this". */
+    static final String SHOULD_RETRY = "x-should-retry";
+    static final String UPSTREAM_ATTEMPTS = "X-Upstream-Attempts";
+    /** The OpenAI SDKs honour a Retry-After up to 60 s; a longer wait is not one a client should sleep through. */
+    static final long LONGEST_CLIENT_RETRY_SECONDS = 60;
 
     private final ChatGateway gateway;
     private final OpenRouterClient openRouter;
@@ -71,22 +70,22 @@ class GatewayController {
         try {
             JsonNode parsed = body == null ? null : json.readTree(body);
             if (parsed == null || !parsed.isObject()) {
-                return error(HttpStatus.BAD_REQUEST, "The body must be a JSON object", "invalid_request_error");
+                return error(HttpStatus.BAD_REQUEST, "The body must be a JSON object");
             }
             request = (ObjectNode) parsed;
         } catch (RuntimeException e) {
-            return error(HttpStatus.BAD_REQUEST, "The body is not valid JSON", "invalid_request_error");
+            return error(HttpStatus.BAD_REQUEST, "The body is not valid JSON");
         }
         if (!request.path("model").isString() || request.path("model").asString().isBlank()) {
-            return error(HttpStatus.BAD_REQUEST, "model is required", "invalid_request_error");
+            return error(HttpStatus.BAD_REQUEST, "model is required", "model");
         }
         String modelProblem = TextRules.nameProblem(request.path("model").asString());
         if (modelProblem != null) {
             // The model is stored with the hold and the usage event; the rest of the body only passes through.
-            return error(HttpStatus.BAD_REQUEST, "model " + modelProblem, "invalid_request_error");
+            return error(HttpStatus.BAD_REQUEST, "model " + modelProblem, "model");
         }
         if (!request.path("messages").isArray()) {
-            return error(HttpStatus.BAD_REQUEST, "messages must be an array", "invalid_request_error");
+            return error(HttpStatus.BAD_REQUEST, "messages must be an array", "messages");
         }
         if (request.path("stream").asBoolean(false)) {
             return stream(caller.userId(), request, response);
@@ -94,26 +93,21 @@ class GatewayController {
         return switch (gateway.complete(caller.userId(), request)) {
             case ChatGateway.Outcome.Completed c -> ResponseEntity.ok()
                     .header(CHARGED, c.charged().toString()).header(REMAINING, c.balanceAfter().toString())
-                    .contentType(MediaType.APPLICATION_JSON).body(c.body());
-            case ChatGateway.Outcome.UpstreamFailed f -> upstreamFailure(f.status(), f.body());
-            case ChatGateway.Outcome.Insufficient i -> error(HttpStatus.PAYMENT_REQUIRED,
-                    "Insufficient credits. Required: " + i.required() + ", Available: " + i.available(),
-                    "insufficient_credits");
-            case ChatGateway.Outcome.QuotaExceeded q -> quotaExceeded(q.quota());
-            case ChatGateway.Outcome.NoPlatformKey n -> error(HttpStatus.SERVICE_UNAVAILABLE,
-                    "The gateway has no OpenRouter key configured", "service_unavailable");
-            case ChatGateway.Outcome.Streaming s -> throw new IllegalStateException("not a stream");
+                    .contentType(MediaType.APPLICATION_JSON).body(withCharge(c.body(), c.charged()));
+            case ChatGateway.Outcome refused -> refusal(refused);
         };
     }
 
     /**
-     * Relays upstream's events as they arrive, flushing after each, and settles once the stream ends (after
-     * {@code [DONE]}, or cut short by either side). Headers go out before the charge is known, so a stream
-     * carries no {@code X-Credits-Charged}: the charge is the usage event recorded when it ends. The relay
-     * writes on the request's own (virtual) thread: blocking costs nothing, and no async dispatch is needed.
+     * Relays upstream's events as they arrive (see {@link StreamRelay}). Headers go out before the charge is
+     * known, so a stream carries no {@code X-Credits-Charged}: the usage chunk's {@code cost} says it, when the
+     * client asked for usage. The relay writes on the request's own (virtual) thread: blocking costs nothing,
+     * and no async dispatch is needed.
      */
     private ResponseEntity<String> stream(String userId, ObjectNode request, HttpServletResponse response)
             throws IOException {
+        // read before the gateway asks upstream for usage in any case
+        boolean clientWantsUsage = request.path("stream_options").path("include_usage").asBoolean(false);
         return switch (gateway.openStream(userId, request)) {
             case ChatGateway.Outcome.Streaming s -> {
                 response.setStatus(HttpStatus.OK.value());
@@ -121,76 +115,172 @@ class GatewayController {
                 response.setCharacterEncoding(StandardCharsets.UTF_8.name());
                 response.setHeader("Cache-Control", "no-cache");
                 response.setHeader("X-Accel-Buffering", "no");
-                relay(s, request, response.getOutputStream());
+                new StreamRelay(json, clientWantsUsage, tally -> gateway.settleStream(s.call(), request, tally))
+                        .run(s.events(), response.getOutputStream(), userId);
                 yield null; // answered: the response parameter marks the request handled
             }
-            case ChatGateway.Outcome.UpstreamFailed f -> upstreamFailure(f.status(), f.body());
-            case ChatGateway.Outcome.Insufficient i -> error(HttpStatus.PAYMENT_REQUIRED,
-                    "Insufficient credits. Required: " + i.required() + ", Available: " + i.available(),
-                    "insufficient_credits");
-            case ChatGateway.Outcome.QuotaExceeded q -> quotaExceeded(q.quota());
-            case ChatGateway.Outcome.NoPlatformKey n -> error(HttpStatus.SERVICE_UNAVAILABLE,
-                    "The gateway has no OpenRouter key configured", "service_unavailable");
-            case ChatGateway.Outcome.Completed c -> throw new IllegalStateException("a stream");
+            case ChatGateway.Outcome refused -> refusal(refused);
         };
     }
 
-    private void relay(ChatGateway.Outcome.Streaming stream, ObjectNode request, OutputStream out) throws IOException {
-        var tally = new StreamTally(json);
-        try (var upstream = new BufferedReader(new InputStreamReader(stream.events(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = upstream.readLine()) != null) {
-                tally.line(line);
-                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                if (line.isEmpty()) {
-                    out.flush(); // one event complete: on its way now, not when a buffer fills
-                }
+    private ResponseEntity<String> refusal(ChatGateway.Outcome outcome) {
+        return switch (outcome) {
+            case ChatGateway.Outcome.UpstreamFailed f -> upstreamFailure(f.status(), f.body(), f.attempts());
+            case ChatGateway.Outcome.Insufficient i -> error(HttpStatus.PAYMENT_REQUIRED,
+                    "Insufficient credits. Required: " + i.required() + ", Available: " + i.available());
+            case ChatGateway.Outcome.QuotaExceeded q -> quotaExceeded(q.quota());
+            case ChatGateway.Outcome.NoPlatformKey n -> error(HttpStatus.SERVICE_UNAVAILABLE,
+                    "The gateway has no OpenRouter key configured");
+            case ChatGateway.Outcome.Completed c -> throw new IllegalStateException("not a refusal");
+            case ChatGateway.Outcome.Streaming s -> throw new IllegalStateException("not a refusal");
+        };
+    }
+
+    /** Upstream's answer with {@code usage.cost} = what the caller was charged, not the platform's upstream cost. */
+    private String withCharge(String body, Money charged) {
+        try {
+            if (json.readTree(body) instanceof ObjectNode answer && answer.path("usage") instanceof ObjectNode usage) {
+                usage.put("cost", charged.toCredits());
+                return json.writeValueAsString(answer);
             }
-            out.flush();
-        } finally {
-            try {
-                gateway.settleStream(stream.call(), request, tally);
-            } catch (RuntimeException e) {
-                // The hold stays and expires by the sweeper: its credits come back, nothing is charged twice.
-                log.error("Settling a gateway stream for {} failed", stream.call().userId(), e);
-            }
+        } catch (RuntimeException notJson) {
+            // passed on as it came: there is no cost in it to correct
         }
+        return body;
     }
 
     @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "OpenRouter's model list, read with the caller's own key or the platform's")
+    @Operation(summary = "The model list (OpenRouter's, read with the caller's own key or the platform's), each model "
+            + "with OpenAI's id, object, created and owned_by besides OpenRouter's fields")
     ResponseEntity<String> models(Caller caller) {
-        String key = byok.keyOf(caller.userId()).orElse(settings.platformKey());
-        var reply = openRouter.get("/models", key);
-        return reply.ok() ? ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(reply.body())
-                : upstreamFailure(reply.status(), reply.body());
-    }
-
-    /** A 4xx passes through as upstream said it; a 5xx or no answer is our 502. */
-    private ResponseEntity<String> upstreamFailure(int status, String body) {
-        if (status >= 400 && status < 500 && body != null) {
-            return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(body);
+        var reply = modelList(caller);
+        if (!reply.ok()) {
+            return upstreamFailure(reply.status(), reply.body(), reply.attempts());
         }
-        return error(HttpStatus.BAD_GATEWAY, status == 0 ? "OpenRouter did not answer"
-                : "OpenRouter failed (HTTP " + status + ")", "upstream_error");
+        ObjectNode list = json.createObjectNode();
+        list.put("object", "list");
+        var data = list.putArray("data");
+        for (JsonNode model : upstreamModels(reply.body())) {
+            data.add(openAiModel(model));
+        }
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.writeValueAsString(list));
     }
 
+    /**
+     * One model by its id, which contains {@code /} and maybe {@code :}: {@code /v1/models/openai/gpt-4o-mini}
+     * and the encoded {@code /v1/models/openai%2Fgpt-4o-mini} (what the SDKs send) both work.
+     */
+    @GetMapping(path = "/v1/models/{*id}", produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "One model of the list, by its id")
+    ResponseEntity<String> model(Caller caller, @PathVariable("id") String id) {
+        String wanted = id.startsWith("/") ? id.substring(1) : id;
+        var reply = modelList(caller);
+        if (!reply.ok()) {
+            return upstreamFailure(reply.status(), reply.body(), reply.attempts());
+        }
+        for (JsonNode model : upstreamModels(reply.body())) {
+            if (wanted.equals(model.path("id").asString(null))) {
+                return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                        .body(json.writeValueAsString(openAiModel(model)));
+            }
+        }
+        String named = TextRules.nameProblem(wanted) == null ? " '" + wanted + "'" : "";
+        return error(HttpStatus.NOT_FOUND, "The model" + named + " does not exist", "model", "model_not_found");
+    }
+
+    private OpenRouterClient.Reply modelList(Caller caller) {
+        String key = byok.keyOf(caller.userId()).orElse(settings.platformKey());
+        return openRouter.get("/models", key);
+    }
+
+    private JsonNode upstreamModels(String body) {
+        try {
+            return json.readTree(body).path("data");
+        } catch (RuntimeException e) {
+            return json.createArrayNode();
+        }
+    }
+
+    /** OpenRouter's model object with OpenAI's four fields first: id, object, created, owned_by. */
+    private ObjectNode openAiModel(JsonNode upstream) {
+        ObjectNode model = json.createObjectNode();
+        String id = upstream.path("id").asString("");
+        model.put("id", id);
+        model.put("object", "model");
+        model.put("created", upstream.path("created").asLong(0));
+        model.put("owned_by", id.contains("/") ? id.substring(0, id.indexOf('/')) : "openrouter");
+        if (upstream instanceof ObjectNode fields) {
+            fields.properties().forEach(field -> {
+                if (!model.has(field.getKey())) {
+                    model.set(field.getKey(), field.getValue());
+                }
+            });
+        }
+        return model;
+    }
+
+    /**
+     * An upstream refusal in OpenAI's shape, with upstream's message. {@code x-should-retry: false} tells the
+     * SDKs not to repeat it: the gateway already retried what could be retried ({@code X-Upstream-Attempts}
+     * says how often), so one client call never causes more than {@link OpenRouterClient#MAX_ATTEMPTS}
+     * upstream calls. A 4xx keeps its status; a 5xx or no answer is our 502.
+     */
+    private ResponseEntity<String> upstreamFailure(int status, String body, int attempts) {
+        HttpStatus answer = status >= 400 && status < 500 && HttpStatus.resolve(status) != null
+                ? HttpStatus.valueOf(status) : HttpStatus.BAD_GATEWAY;
+        String message = status == 0 ? "OpenRouter did not answer"
+                : answer == HttpStatus.BAD_GATEWAY ? "OpenRouter failed (HTTP " + status + ")"
+                : upstreamMessage(body, answer);
+        if (attempts > 1) {
+            message += " (after " + attempts + " attempts by the gateway)";
+        }
+        return ResponseEntity.status(answer).contentType(MediaType.APPLICATION_JSON)
+                .header(SHOULD_RETRY, "false")
+                .header(UPSTREAM_ATTEMPTS, Integer.toString(attempts))
+                .body(json.writeValueAsString(OpenAiErrors.body(answer, message, null, null)));
+    }
+
+    private String upstreamMessage(String body, HttpStatus status) {
+        try {
+            String message = json.readTree(body).path("error").path("message").asString("");
+            if (!message.isBlank()) {
+                return message;
+            }
+        } catch (RuntimeException notJson) {
+            // upstream's own words are not readable: ours then
+        }
+        return "OpenRouter refused the request (HTTP " + status.value() + ")";
+    }
+
+    /**
+     * 429 for a spent call quota. The SDKs sleep for whatever {@code Retry-After} says, beyond their own
+     * time-out; so a wait longer than {@link #LONGEST_CLIENT_RETRY_SECONDS} comes with
+     * {@code x-should-retry: false}: the client gets its error at once and does not retry.
+     */
     private ResponseEntity<String> quotaExceeded(CallQuotas.Quota quota) {
-        var response = error(HttpStatus.TOO_MANY_REQUESTS, "API call quota exceeded", "rate_limit_exceeded");
-        return ResponseEntity.status(response.getStatusCode())
-                .header("Retry-After", Long.toString(quota.retryAfterSeconds(clock.instant())))
+        long retryAfter = quota.retryAfterSeconds(clock.instant());
+        var answer = ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+                .header("Retry-After", Long.toString(retryAfter))
                 .header("X-RateLimit-Limit", String.valueOf(quota.limit()))
                 .header("X-RateLimit-Remaining", String.valueOf(quota.remaining()))
-                .header("X-RateLimit-Reset", Long.toString(quota.resetsAt().getEpochSecond()))
-                .contentType(MediaType.APPLICATION_JSON).body(response.getBody());
+                .header("X-RateLimit-Reset", Long.toString(quota.resetsAt().getEpochSecond()));
+        if (retryAfter > LONGEST_CLIENT_RETRY_SECONDS) {
+            answer.header(SHOULD_RETRY, "false");
+        }
+        return answer.contentType(MediaType.APPLICATION_JSON).body(json.writeValueAsString(OpenAiErrors.body(
+                HttpStatus.TOO_MANY_REQUESTS, "API call quota exceeded; it resets at " + quota.resetsAt(), null, null)));
     }
 
-    private ResponseEntity<String> error(HttpStatus status, String message, String type) {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", type);
-        error.put("code", status.value());
+    private ResponseEntity<String> error(HttpStatus status, String message) {
+        return error(status, message, null, null);
+    }
+
+    private ResponseEntity<String> error(HttpStatus status, String message, String param) {
+        return error(status, message, param, null);
+    }
+
+    private ResponseEntity<String> error(HttpStatus status, String message, String param, String code) {
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON)
-                .body(json.writeValueAsString(Map.of("error", error)));
+                .body(json.writeValueAsString(OpenAiErrors.body(status, message, code, param)));
     }
 }

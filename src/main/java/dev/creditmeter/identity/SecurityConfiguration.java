@@ -8,6 +8,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.config.observation.SecurityObservationSettings;
@@ -22,6 +23,7 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.AccessDeniedHandler;
+import org.springframework.security.web.firewall.StrictHttpFirewall;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +56,7 @@ class SecurityConfiguration {
 
         return http
                 .csrf(csrf -> csrf.disable())
-                .cors(cors -> cors.disable())
+                .cors(Customizer.withDefaults()) // the gateway's allowed origins, if any (gateway.GatewayCors)
                 .httpBasic(basic -> basic.disable())
                 .formLogin(form -> form.disable())
                 .logout(logout -> logout.disable())
@@ -100,6 +102,19 @@ class SecurityConfiguration {
     @Bean
     static SecurityObservationSettings securityObservationSettings() {
         return SecurityObservationSettings.noObservations();
+    }
+
+    /**
+     * The default firewall, except that an encoded slash ({@code %2F}) is allowed: the OpenAI SDKs send model ids
+     * such as {@code openai/gpt-4o-mini} encoded in {@code /v1/models/{id}} ({@code gateway.ModelIdsInPaths}). The
+     * rules above match the request URI segment by segment, as Spring MVC routes it, so an encoded slash cannot
+     * make a path that one of them reads differently from the other.
+     */
+    @Bean
+    StrictHttpFirewall httpFirewall() {
+        var firewall = new StrictHttpFirewall();
+        firewall.setAllowUrlEncodedSlash(true);
+        return firewall;
     }
 
     private static JwtDecoder jwtDecoder(JwtProperties jwt) {

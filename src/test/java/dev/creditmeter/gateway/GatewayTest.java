@@ -58,7 +58,10 @@ class GatewayTest extends ApiTest {
         var response = chat(token, model);
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
-        assertThat(response.body()).isEqualTo(upstream);
+        assertThat(response.json().path("id").asString()).isEqualTo(FakeOpenRouter.json(upstream).path("id").asString());
+        assertThat(response.json().path("choices")).isEqualTo(FakeOpenRouter.json(upstream).path("choices"));
+        assertThat(response.json().path("usage").path("cost").decimalValue())
+                .as("the caller's charge, not the platform's upstream cost of 0.002").isEqualByComparingTo("0.0022");
         assertThat(response.header("X-Credits-Charged")).isEqualTo("0.0022");
         assertThat(response.header("X-Credits-Remaining")).isEqualTo("4.9978");
         assertFigures(user, "4.9978", "0");
@@ -135,7 +138,8 @@ class GatewayTest extends ApiTest {
         var response = chat(token, model);
 
         assertThat(response.status()).isEqualTo(502);
-        assertThat(response.json().path("error").path("code").asInt()).isEqualTo(502);
+        assertThat(response.json().path("error").path("code").asString()).isEqualTo("upstream_error");
+        assertThat(response.header("x-should-retry")).as("the SDKs must not repeat it").isEqualTo("false");
         assertThat(FakeOpenRouter.chatRequests(model)).as("a POST that reached upstream is not retried").hasSize(1);
         assertFigures(user, "5", "0");
         assertThat(jdbc.sql("select status from credit_holds where user_id = ?").param(user).query(String.class).list())
@@ -153,7 +157,10 @@ class GatewayTest extends ApiTest {
         var response = chat(token, model);
 
         assertThat(response.status()).isEqualTo(400);
-        assertThat(response.body()).isEqualTo(refusal);
+        JsonNode error = response.json().path("error");
+        assertThat(error.path("message").asString()).isEqualTo("bad model");
+        assertThat(error.path("type").asString()).isEqualTo("invalid_request_error");
+        assertThat(error.path("code").isString()).as("OpenAI's codes are strings").isTrue();
         assertFigures(user, "5", "0");
     }
 
@@ -198,7 +205,7 @@ class GatewayTest extends ApiTest {
         JsonNode error = response.json().path("error");
         assertThat(error.path("message").asString()).isEqualTo("Insufficient credits. Required: 0.05, Available: 0.01");
         assertThat(error.path("type").asString()).isEqualTo("insufficient_credits");
-        assertThat(error.path("code").asInt()).isEqualTo(402);
+        assertThat(error.path("code").asString()).isEqualTo("insufficient_credits");
         assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
         api.post(adminKey(), "/api/v1/credits/holds/" + hold.json().path("hold_id").asLong() + "/release", "");
     }
@@ -228,6 +235,7 @@ class GatewayTest extends ApiTest {
         assertThat(response.json().path("error").path("type").asString()).isEqualTo("rate_limit_exceeded");
         assertThat(response.header("X-RateLimit-Remaining")).isEqualTo("0");
         assertThat(response.header("Retry-After")).isNotNull();
+        assertThat(response.header("x-should-retry")).as("hours away: the SDKs must not sleep through it").isEqualTo("false");
         assertThat(withCredits.status()).as(withCredits.body()).isEqualTo(429);
         assertThat(FakeOpenRouter.chatRequests(model)).isEmpty();
         assertThat(jdbc.sql("select count(*) from credit_holds where user_id = ?").param(user).query(Long.class).single())
@@ -278,6 +286,79 @@ class GatewayTest extends ApiTest {
 
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.json().path("error").path("type").asString()).isEqualTo("invalid_request_error");
+    }
+
+    /** Every refusal on /v1, whichever layer writes it, in OpenAI's shape with a string code: the SDKs read nothing else. */
+    @Test
+    void everyErrorOnTheGatewayIsInOpenAisShape() {
+        String token = keyFor(newUserId(), "user");
+        record Case(Api.Response response, int status, String type, String code) {
+        }
+        var cases = List.of(
+                new Case(api.post(null, CHAT, chatBody(newModel())), 401, "authentication_error", "invalid_api_key"),
+                new Case(api.post("cm_forged", CHAT, chatBody(newModel())), 401, "authentication_error", "invalid_api_key"),
+                new Case(api.get(token, "/v1/no-such-route"), 404, "invalid_request_error", "not_found"),
+                new Case(api.get(token, CHAT), 405, "invalid_request_error", "method_not_allowed"),
+                new Case(api.post(token, CHAT, "{\"model\":\"m\",\"messages\":[],\"pad\":\"" + "x".repeat(70_000) + "\"}"),
+                        413, "invalid_request_error", "request_too_large"),
+                new Case(api.post(token, CHAT, "{\"messages\":[]}"), 400, "invalid_request_error", "invalid_request"));
+        for (Case c : cases) {
+            assertThat(c.response().status()).as(c.response().body()).isEqualTo(c.status());
+            assertThat(c.response().header("Content-Type")).as(c.response().body()).startsWith("application/json");
+            JsonNode error = c.response().json().path("error");
+            assertThat(error.path("message").asString()).as(c.response().body()).isNotBlank();
+            assertThat(error.path("type").asString()).as(c.response().body()).isEqualTo(c.type());
+            assertThat(error.path("code").asString()).as(c.response().body()).isEqualTo(c.code());
+            assertThat(error.has("param")).as(c.response().body()).isTrue();
+        }
+        assertThat(cases.getFirst().response().header("WWW-Authenticate")).isEqualTo("Bearer");
+        assertThat(cases.getLast().response().json().path("error").path("param").asString()).isEqualTo("model");
+    }
+
+    @Test
+    void browserAppsOfAnAllowedOriginMayCallTheGatewayAndOthersMayNot() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.Function<String, java.net.http.HttpResponse<String>> preflight = origin -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + CHAT))
+                        .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                        .header("Origin", origin).header("Access-Control-Request-Method", "POST")
+                        .header("Access-Control-Request-Headers", "authorization,content-type,x-stainless-os").build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+
+        var allowed = preflight.apply(GATEWAY_ORIGIN);
+        var refused = preflight.apply("https://evil.example.test");
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 1, 1, "0.001"), 0));
+        var call = api.post(keyFor(newUserId(), "user"), CHAT, chatBody(model), java.util.Map.of("Origin", GATEWAY_ORIGIN));
+
+        assertThat(allowed.statusCode()).as("a preflight needs no token").isEqualTo(200);
+        assertThat(allowed.headers().firstValue("Access-Control-Allow-Origin")).contains(GATEWAY_ORIGIN);
+        assertThat(allowed.headers().firstValue("Access-Control-Allow-Headers").orElse("")).containsIgnoringCase("authorization");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        assertThat(call.status()).as(call.body()).isEqualTo(200);
+        assertThat(call.header("Access-Control-Allow-Origin")).isEqualTo(GATEWAY_ORIGIN);
+        assertThat(call.header("Access-Control-Expose-Headers")).contains("X-Credits-Charged");
+    }
+
+    @Test
+    void aStreamWithoutIncludeUsageGetsNoUsageChunkButIsChargedByIt() {
+        String user = newUserId();
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.events(model, List.of("Hi"), "0.002", true), 0));
+
+        var response = api.post(keyFor(user, "user"), CHAT, "{\"model\":\"" + model + "\",\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":false},\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).doesNotContain("usage").endsWith("data: [DONE]\n\n");
+        assertThat(FakeOpenRouter.chatRequests(model).getFirst().body()).contains("\"include_usage\":true");
+        assertFigures(user, "4.9978", "0");
     }
 
     private static String streamBody(String model) {
@@ -335,7 +416,8 @@ class GatewayTest extends ApiTest {
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         assertThat(response.header("Content-Type")).startsWith("text/event-stream");
-        assertThat(response.body()).isEqualTo(events);
+        assertThat(response.body()).as("without include_usage, no usage chunk reaches the client")
+                .isEqualTo(FakeOpenRouter.events(model, List.of("Hel", "lo!"), null, true));
         assertThat(response.header("X-Credits-Charged")).as("unknown when the headers leave").isNull();
         assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
                 .satisfies(r -> assertThat(r.body()).contains("\"stream_options\":{\"include_usage\":true}"));
@@ -357,6 +439,9 @@ class GatewayTest extends ApiTest {
         var response = api.post(token, CHAT, streamBody(model));
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).as("the client learns that the answer is incomplete")
+                .endsWith("data: {\"error\":{\"message\":\"The upstream stream ended before it completed\","
+                        + "\"type\":\"upstream_error\",\"code\":\"stream_interrupted\",\"param\":null}}\n\n");
         var event = jdbc.sql("select input_tokens, output_tokens, metadata::text as metadata"
                 + " from usage_events where user_id = ?").param(user).query().singleRow();
         // "Say hello" is 9 characters, "Hello world!" 12: a quarter each, rounded up.

@@ -249,6 +249,17 @@ class AuthorizationMatrixTest extends ApiTest {
         assertThat(ledger.header("X-Total-Count")).isEqualTo("4");
     }
 
+    /** Encoded slashes are accepted (the gateway's model ids have them), but they never lead a user to an admin route. */
+    @Test
+    void anEncodedSlashIsNoWayIntoAnAdminRoute() {
+        String key = keyFor(newUserId(), "user");
+        for (String path : List.of("%2Fadmin%2Faccounts", "%2Fadmin/accounts", "/admin%2Faccounts",
+                "%2Fadmin%2Fledger%2Fverify", "%2fadmin%2faudit")) {
+            var response = api.get(key, CREDITS + path);
+            assertThat(response.status()).as(path).isIn(403, 404);
+        }
+    }
+
     @Test
     void serviceIsRefusedOnEveryAdminRoute() {
         String key = keyFor(newUserId(), "service");

@@ -1,0 +1,173 @@
+package dev.creditmeter.gateway;
+
+import dev.creditmeter.usage.UsageService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Relays one upstream event stream to the client, event by event (each flushed when complete), and settles
+ * the call exactly once:
+ * <ul>
+ *   <li>when the usage chunk arrives, before it is forwarded, so that its {@code usage.cost} can say what the
+ *   caller was charged (not the platform's upstream cost); it is forwarded only when the client asked for it
+ *   ({@code stream_options.include_usage}), the gateway always asks upstream for it;</li>
+ *   <li>otherwise when the stream ends, by the content seen (estimated, see {@link ChatGateway#settleStream}).</li>
+ * </ul>
+ * A stream that ends without {@code [DONE]}, or whose upstream read fails, ends with an error event in
+ * OpenAI's shape ({@code data: {"error": {...}}}), which the OpenAI SDKs raise as an error: a truncated answer
+ * never looks like a complete one. Nothing after the first byte can become an HTTP error status.
+ */
+final class StreamRelay {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamRelay.class);
+
+    private final JsonMapper json;
+    private final boolean forwardUsage;
+    private final Function<StreamTally, UsageService.Charge> settle;
+    private final StreamTally tally;
+    private boolean settled;
+
+    /**
+     * @param forwardUsage whether the client asked for the usage chunk
+     * @param settle       charges the call from what the tally saw; called at most once
+     */
+    StreamRelay(JsonMapper json, boolean forwardUsage, Function<StreamTally, UsageService.Charge> settle) {
+        this.json = json;
+        this.forwardUsage = forwardUsage;
+        this.settle = settle;
+        this.tally = new StreamTally(json);
+    }
+
+    /** Relays until upstream ends or the client goes away; settles in every case. Never throws. */
+    void run(InputStream events, OutputStream client, String userId) {
+        String failure = null;
+        boolean clientGone = false;
+        try (var upstream = new BufferedReader(new InputStreamReader(events, StandardCharsets.UTF_8))) {
+            var event = new ArrayList<String>();
+            while (true) {
+                String line;
+                try {
+                    line = upstream.readLine();
+                } catch (IOException e) {
+                    failure = "The upstream stream failed before it completed";
+                    log.warn("Gateway stream for {}: reading upstream failed ({})", userId, e.getClass().getSimpleName());
+                    break;
+                }
+                if (line == null) {
+                    break;
+                }
+                if (!line.isEmpty()) {
+                    event.add(line);
+                    continue;
+                }
+                String relayed = relay(event);
+                event.clear();
+                if (relayed != null) {
+                    try {
+                        client.write(relayed.getBytes(StandardCharsets.UTF_8));
+                        client.flush();
+                    } catch (IOException e) {
+                        clientGone = true;
+                        log.info("Gateway stream for {}: the client went away", userId);
+                        break;
+                    }
+                }
+            }
+            if (!clientGone && failure == null && !tally.done()) {
+                failure = "The upstream stream ended before it completed";
+                log.warn("Gateway stream for {}: upstream ended without [DONE]", userId);
+            }
+        } catch (IOException closing) {
+            // closing upstream failed: nothing left to read anyway
+        } finally {
+            settleOnce();
+        }
+        if (failure != null && !clientGone) {
+            try {
+                client.write(errorEvent(failure).getBytes(StandardCharsets.UTF_8));
+                client.flush();
+            } catch (IOException e) {
+                // the client is gone too; the call is settled either way
+            }
+        }
+    }
+
+    /** The text to send for one complete upstream event, or null to send nothing. */
+    private String relay(List<String> event) {
+        var out = new StringBuilder();
+        for (String line : event) {
+            tally.line(line);
+            JsonNode usage = tally.usage();
+            if (usage != null && !settled && line.startsWith("data:")) {
+                // the usage chunk: charge now, then say so in it (or leave it out)
+                UsageService.Charge charge = settleOnce();
+                String rewritten = usageChunk(line, charge);
+                if (rewritten != null) {
+                    out.append(rewritten).append('\n');
+                }
+                continue;
+            }
+            out.append(line).append('\n');
+        }
+        return out.isEmpty() ? null : out.append('\n').toString();
+    }
+
+    /**
+     * The usage chunk as the client gets it: its {@code usage.cost} is the caller's charge; without
+     * {@code include_usage} the usage is removed, and the chunk dropped when nothing else is in it.
+     */
+    private String usageChunk(String line, UsageService.Charge charge) {
+        ObjectNode chunk;
+        try {
+            chunk = (ObjectNode) json.readTree(line.substring(5).strip());
+        } catch (RuntimeException e) {
+            return line;
+        }
+        if (!forwardUsage) {
+            chunk.remove("usage");
+            return chunk.path("choices").isEmpty() ? null : "data: " + json.writeValueAsString(chunk);
+        }
+        if (chunk.path("usage") instanceof ObjectNode usage) {
+            // upstream's cost is the platform's price, never the caller's: replaced, or left out when unknown
+            if (charge != null) {
+                usage.put("cost", charge.charged().toCredits());
+            } else {
+                usage.remove("cost");
+            }
+        }
+        return "data: " + json.writeValueAsString(chunk);
+    }
+
+    private UsageService.Charge settleOnce() {
+        if (settled) {
+            return null;
+        }
+        settled = true;
+        try {
+            return settle.apply(tally);
+        } catch (RuntimeException e) {
+            // The hold stays and the sweeper releases it: nothing is charged twice.
+            log.error("Settling a gateway stream failed", e);
+            return null;
+        }
+    }
+
+    private String errorEvent(String message) {
+        return "data: " + json.writeValueAsString(OpenAiErrors.body(HttpStatus.BAD_GATEWAY, message, "stream_interrupted", null))
+                + "\n\n";
+    }
+}
