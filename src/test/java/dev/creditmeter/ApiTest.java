@@ -89,6 +89,17 @@ public abstract class ApiTest {
         return created.json().path("key").asString();
     }
 
+    /** Charges 100 tiny usage events to a trial user: its daily call quota (100) is then spent. */
+    protected void useUpCallQuota(String userId) {
+        var events = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < 100; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(userId).append("\",\"event_id\":\"q")
+                    .append(i).append("\",\"service\":\"chat\",\"cost\":0.0001}");
+        }
+        var recorded = api.post(adminKey(), "/api/v1/credits/usage/events", events.append("]}").toString());
+        assertThat(recorded.status()).as(recorded.body()).isEqualTo(200);
+    }
+
     protected JsonNode balanceOf(String userId) {
         var response = api.get(adminKey(), "/api/v1/credits/balance?user_id=" + userId);
         assertThat(response.status()).as(response.body()).isEqualTo(200);

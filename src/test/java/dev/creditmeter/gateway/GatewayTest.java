@@ -218,13 +218,7 @@ class GatewayTest extends ApiTest {
         // Once the 100 calls below are charged, about 0.0095 is left available: less than an unpriced model holds.
         var hold = api.post(adminKey(), "/api/v1/credits/holds", "{\"user_id\":\"" + user + "\",\"amount\":4.98}");
         assertThat(hold.status()).as(hold.body()).isEqualTo(201);
-        var events = new StringBuilder("{\"events\":[");
-        for (int i = 0; i < 100; i++) {
-            events.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(user).append("\",\"event_id\":\"q")
-                    .append(i).append("\",\"service\":\"chat\",\"cost\":0.0001}");
-        }
-        var recorded = api.post(adminKey(), "/api/v1/credits/usage/events", events.append("]}").toString());
-        assertThat(recorded.status()).as(recorded.body()).isEqualTo(200);
+        useUpCallQuota(user);
         String model = newModel();
 
         var response = chat(token, model);

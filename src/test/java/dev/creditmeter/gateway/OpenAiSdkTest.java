@@ -172,13 +172,7 @@ class OpenAiSdkTest extends ApiTest {
     @Test
     void aSpentCallQuotaFailsAtOnceAndIsNotRetried() {
         String user = newUserId();
-        var events = new StringBuilder("{\"events\":[");
-        for (int i = 0; i < 100; i++) {
-            events.append(i == 0 ? "" : ",").append("{\"user_id\":\"").append(user).append("\",\"event_id\":\"q")
-                    .append(i).append("\",\"service\":\"chat\",\"cost\":0.0001}");
-        }
-        var recorded = api.post(adminKey(), "/api/v1/credits/usage/events", events.append("]}").toString());
-        assertThat(recorded.status()).as(recorded.body()).isEqualTo(200);
+        useUpCallQuota(user);
         String model = newModel();
         var client = sdk(keyFor(user, "user"));
 
