@@ -14,8 +14,10 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -52,10 +54,17 @@ final class StreamRelay {
         this.tally = new StreamTally(json);
     }
 
-    /** Relays until upstream ends or the client goes away; settles in every case. Never throws. */
+    /**
+     * Relays until upstream ends or the client goes away; settles in every case. Never throws. While upstream is
+     * silent (a slow first token, a long reasoning step) a heartbeat writes an SSE comment to the client every
+     * {@link #HEARTBEAT}: a client that went away makes that write fail, and then upstream is closed at once
+     * (which cancels the call there) and the call settled by what was relayed, instead of when upstream's next
+     * event would have come. Comments are part of SSE; clients ignore them, as they do OpenRouter's own.
+     */
     void run(InputStream events, OutputStream client, String userId) {
         String failure = null;
-        boolean clientGone = false;
+        var heartbeat = new Heartbeat(client, events);
+        Thread.ofVirtual().name("gateway-heartbeat").start(heartbeat);
         try (var upstream = new BufferedReader(new InputStreamReader(events, StandardCharsets.UTF_8))) {
             var event = new ArrayList<String>();
             while (true) {
@@ -63,8 +72,10 @@ final class StreamRelay {
                 try {
                     line = upstream.readLine();
                 } catch (IOException e) {
-                    failure = "The upstream stream failed before it completed";
-                    log.warn("Gateway stream for {}: reading upstream failed ({})", userId, e.getClass().getSimpleName());
+                    if (!heartbeat.clientGone()) {
+                        failure = "The upstream stream failed before it completed";
+                        log.warn("Gateway stream for {}: reading upstream failed ({})", userId, e.getClass().getSimpleName());
+                    }
                     break;
                 }
                 if (line == null) {
@@ -76,32 +87,116 @@ final class StreamRelay {
                 }
                 String relayed = relay(event);
                 event.clear();
-                if (relayed != null) {
-                    try {
-                        client.write(relayed.getBytes(StandardCharsets.UTF_8));
-                        client.flush();
-                    } catch (IOException e) {
-                        clientGone = true;
-                        log.info("Gateway stream for {}: the client went away", userId);
-                        break;
-                    }
+                if (relayed != null && !heartbeat.send(relayed)) {
+                    break;
                 }
             }
-            if (!clientGone && failure == null && !tally.done()) {
+            if (!heartbeat.clientGone() && failure == null && !tally.done()) {
                 failure = "The upstream stream ended before it completed";
                 log.warn("Gateway stream for {}: upstream ended without [DONE]", userId);
             }
         } catch (IOException closing) {
             // closing upstream failed: nothing left to read anyway
         } finally {
+            heartbeat.stop();
             settleOnce();
         }
-        if (failure != null && !clientGone) {
+        if (heartbeat.clientGone()) {
+            log.info("Gateway stream for {}: the client went away; upstream closed, settled by what was relayed", userId);
+        } else if (failure != null) {
+            heartbeat.send(errorEvent(failure));
+        }
+    }
+
+    static final Duration HEARTBEAT = Duration.ofMillis(500);
+
+    /**
+     * The one writer to the client (the relay's events and its own comments, never at the same time), and the
+     * watch on it: after {@link #HEARTBEAT} without a write it writes {@code : keep-alive}; once a write fails it
+     * closes upstream, which ends the relay's blocked read.
+     */
+    private static final class Heartbeat implements Runnable {
+        private static final byte[] COMMENT = ": keep-alive\n\n".getBytes(StandardCharsets.UTF_8);
+
+        private final OutputStream client;
+        private final InputStream upstream;
+        private final ReentrantLock lock = new ReentrantLock(); // not synchronized: a virtual thread blocks in it on Java 21
+        private long lastWrite = System.nanoTime();
+        private boolean stopped;
+        private volatile boolean clientGone;
+
+        Heartbeat(OutputStream client, InputStream upstream) {
+            this.client = client;
+            this.upstream = upstream;
+        }
+
+        /** Writes and flushes; false (and upstream closed) when the client is gone. */
+        boolean send(String text) {
+            return write(text.getBytes(StandardCharsets.UTF_8), false);
+        }
+
+        private boolean write(byte[] bytes, boolean comment) {
+            lock.lock();
             try {
-                client.write(errorEvent(failure).getBytes(StandardCharsets.UTF_8));
+                if (clientGone || (comment && stopped)) {
+                    return false; // after stop() the response may be finished: no comment may reach it
+                }
+                client.write(bytes);
                 client.flush();
+                lastWrite = System.nanoTime();
+                return true;
             } catch (IOException e) {
-                // the client is gone too; the call is settled either way
+                clientGone = true;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                upstream.close();
+            } catch (IOException ignored) {
+                // closed either way
+            }
+            return false;
+        }
+
+        boolean clientGone() {
+            return clientGone;
+        }
+
+        void stop() {
+            lock.lock();
+            try {
+                stopped = true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void run() {
+            while (!clientGone) {
+                lock.lock();
+                try {
+                    if (stopped) {
+                        return;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                try {
+                    Thread.sleep(HEARTBEAT.dividedBy(5));
+                } catch (InterruptedException e) {
+                    return;
+                }
+                boolean silent;
+                lock.lock();
+                try {
+                    silent = System.nanoTime() - lastWrite >= HEARTBEAT.toNanos();
+                } finally {
+                    lock.unlock();
+                }
+                if (silent) {
+                    write(COMMENT, true);
+                }
             }
         }
     }

@@ -355,6 +355,47 @@ class GatewayTest extends ApiTest {
         assertFigures(user, "4.9978", "0");
     }
 
+    /**
+     * A client that goes away while upstream is silent (here 8 s before its next event) is noticed within about a
+     * second by the relay's heartbeat: upstream is closed and the call settled by what was relayed.
+     */
+    @Test
+    void aClientThatLeavesWhileUpstreamIsSilentIsNoticedWithinAboutASecond() throws Exception {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String model = newModel();
+        String chunk = "data: {\"id\":\"gen-p\",\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"}}]}\n\n";
+        FakeOpenRouter.answerChatPaced(model, List.of(chunk.formatted("Thinking"), chunk.formatted(" done"), "data: [DONE]\n\n"), 8_000);
+        byte[] body = streamBody(model).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        long leftAt;
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(("POST " + CHAT + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = in.readLine();
+            } while (line != null && !line.contains("Thinking"));
+            assertThat(line).as("the first event arrived").contains("Thinking");
+            leftAt = System.nanoTime();
+        }
+        String metadata = null;
+        while (metadata == null && System.nanoTime() - leftAt < 6_000_000_000L) {
+            metadata = jdbc.sql("select metadata::text from usage_events where user_id = ?").param(user)
+                    .query(String.class).optional().orElse(null);
+            Thread.sleep(50);
+        }
+        long settledAfterMillis = (System.nanoTime() - leftAt) / 1_000_000;
+
+        assertThat(metadata).as("settled").isNotNull().contains("\"estimated\": true");
+        assertThat(settledAfterMillis).as("noticed long before upstream's next event, 8 s away").isLessThan(3_000);
+        assertThat(jdbc.sql("select status from credit_holds where user_id = ?").param(user).query(String.class).list())
+                .containsExactly("captured");
+    }
+
     private static String streamBody(String model) {
         return "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     }
