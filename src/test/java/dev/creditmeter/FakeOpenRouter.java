@@ -81,6 +81,10 @@ public final class FakeOpenRouter {
             server.createContext("/api/v1/models", FakeOpenRouter::models);
             server.createContext("/api/v1/key", FakeOpenRouter::key);
             server.createContext("/api/v1/chat/completions", FakeOpenRouter::chat);
+            // the other metered routes answer the same way: scripted per model (answerChat), requests recorded
+            server.createContext("/api/v1/completions", FakeOpenRouter::chat);
+            server.createContext("/api/v1/embeddings", FakeOpenRouter::chat);
+            server.createContext("/api/v1/responses", FakeOpenRouter::chat);
             server.start();
             return server;
         } catch (IOException e) {
@@ -157,8 +161,8 @@ public final class FakeOpenRouter {
         return JSON.readTree(text);
     }
 
-    /** A chat request as received: its bearer key and its body. */
-    public record ChatRequest(String key, String body) {
+    /** A request to a metered route as received: its bearer key and its body, and the path it went to. */
+    public record ChatRequest(String key, String body, String path) {
     }
 
     private static final Map<String, ChatAnswer> CHAT_ANSWERS = new ConcurrentHashMap<>();
@@ -222,7 +226,7 @@ public final class FakeOpenRouter {
         String authorization = String.valueOf(exchange.getRequestHeaders().getFirst("Authorization"));
         String key = authorization.startsWith("Bearer ") ? authorization.substring(7) : "";
         String request = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        CHAT_REQUESTS.add(new ChatRequest(key, request));
+        CHAT_REQUESTS.add(new ChatRequest(key, request, exchange.getRequestURI().getPath()));
         if (!"POST".equals(exchange.getRequestMethod())) {
             reply(exchange, 405, "{\"error\":{\"code\":405,\"message\":\"Method not allowed\"}}");
             return;

@@ -22,10 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One chat completion through OpenRouter. With the caller's own key: forward and record the usage as BYOK
- * (only the BYOK fee is charged). With the platform key: admit against the call quota, hold an estimate,
- * forward, then capture the actual cost (OpenRouter's {@code usage.cost}, else the catalogue price of the
- * reported tokens) with markup, or release the hold when upstream failed.
+ * One metered call through OpenRouter (a chat completion, embeddings, a Responses API call; see {@link Endpoint}).
+ * With the caller's own key: forward and record the usage as BYOK (only the BYOK fee is charged). With the
+ * platform key: admit against the call quota, hold an estimate, forward, then capture the actual cost
+ * (OpenRouter's {@code usage.cost}, else the catalogue price of the reported tokens) with markup, or release the
+ * hold when upstream failed.
  */
 @Service
 class ChatGateway {
@@ -86,8 +87,8 @@ class ChatGateway {
         }
     }
 
-    /** An admitted call: whose key it goes out with, and the hold on it (null for BYOK and free models). */
-    record Admitted(String userId, String model, String key, Long holdId, boolean byok) {
+    /** An admitted call: where to, whose key it goes out with, and the hold on it (null for BYOK and free models). */
+    record Admitted(Endpoint endpoint, String userId, String model, String key, Long holdId, boolean byok) {
     }
 
     /**
@@ -97,39 +98,41 @@ class ChatGateway {
      * uncommitted work (the quota check reserves nothing; the hold is one guarded statement): no BEGIN or COMMIT
      * round trips, and the hold's commit does not wait for the disk (see {@link CreditService#placeCallHold}).
      */
-    private Object admit(String userId, ObjectNode request) {
+    private Object admit(Endpoint endpoint, String userId, ObjectNode request) {
         String model = request.path("model").asString(null);
         if (quotas.admit(userId) instanceof CallQuotas.Admission.Exceeded exceeded) {
             return new Outcome.QuotaExceeded(exceeded.quota());
         }
         String ownKey = byok.keyOf(userId).orElse(null);
         if (ownKey != null) {
-            return new Admitted(userId, model, ownKey, null, true);
+            return new Admitted(endpoint, userId, model, ownKey, null, true);
         }
         if (settings.platformKey() == null) {
             return new Outcome.NoPlatformKey();
         }
-        Money estimate = estimate(model, request);
+        Money estimate = estimate(endpoint, model, request);
         if (!estimate.isPositive()) {
-            return new Admitted(userId, model, settings.platformKey(), null, false);
+            return new Admitted(endpoint, userId, model, settings.platformKey(), null, false);
         }
         return switch (credits.placeCallHold(userId, estimate, HOLD_TTL,
                 Map.of("service", SERVICE, "model", String.valueOf(model)))) {
-            case CreditService.PlaceHoldResult.Placed p -> new Admitted(userId, model, settings.platformKey(), p.hold().id(), false);
+            case CreditService.PlaceHoldResult.Placed p -> new Admitted(endpoint, userId, model, settings.platformKey(), p.hold().id(), false);
             case CreditService.PlaceHoldResult.Insufficient i -> new Outcome.Insufficient(i.required(), i.available());
         };
     }
 
-    Outcome complete(String userId, ObjectNode request) {
-        // OpenRouter's usage accounting: the answer then carries usage.cost.
-        request.putObject("usage").put("include", true);
-        Object admission = admit(userId, request);
+    Outcome complete(Endpoint endpoint, String userId, ObjectNode request) {
+        if (endpoint.usageOnRequest()) {
+            // OpenRouter's usage accounting: the answer then carries usage.cost.
+            request.putObject("usage").put("include", true);
+        }
+        Object admission = admit(endpoint, userId, request);
         if (!(admission instanceof Admitted call)) {
             return (Outcome) admission;
         }
         OpenRouterClient.Reply reply;
         try {
-            reply = openRouter.post("/chat/completions", call.key(), json.writeValueAsString(request));
+            reply = openRouter.post(endpoint.path, call.key(), json.writeValueAsString(request));
         } catch (RuntimeException e) {
             release(call);
             throw e;
@@ -143,20 +146,23 @@ class ChatGateway {
     }
 
     /**
-     * Opens a stream: admission and hold as for {@link #complete}, then upstream asked for its usage chunk.
-     * The caller relays the events and settles with {@link #settleStream}.
+     * Opens a stream: admission and hold as for {@link #complete}, then upstream asked for its usage chunk (a
+     * Responses API stream always ends with its usage). The caller relays the events and settles with
+     * {@link #settleStream}.
      */
-    Outcome openStream(String userId, ObjectNode request) {
-        request.putObject("usage").put("include", true);
-        JsonNode options = request.path("stream_options");
-        (options.isObject() ? (ObjectNode) options : request.putObject("stream_options")).put("include_usage", true);
-        Object admission = admit(userId, request);
+    Outcome openStream(Endpoint endpoint, String userId, ObjectNode request) {
+        if (endpoint.usageOnRequest()) {
+            request.putObject("usage").put("include", true);
+            JsonNode options = request.path("stream_options");
+            (options.isObject() ? (ObjectNode) options : request.putObject("stream_options")).put("include_usage", true);
+        }
+        Object admission = admit(endpoint, userId, request);
         if (!(admission instanceof Admitted call)) {
             return (Outcome) admission;
         }
         OpenRouterClient.Streamed streamed;
         try {
-            streamed = openRouter.postStream("/chat/completions", call.key(), json.writeValueAsString(request));
+            streamed = openRouter.postStream(endpoint.path, call.key(), json.writeValueAsString(request));
         } catch (RuntimeException e) {
             release(call);
             throw e;
@@ -182,12 +188,12 @@ class ChatGateway {
         JsonNode reported = tally.usage();
         Usage usage;
         if (reported != null) {
-            usage = Usage.ofCall(call.userId(), SERVICE, call.model(), reported.path("prompt_tokens").asLong(0),
-                    reported.path("completion_tokens").asLong(0), cost(reported), call.byok(), metadata);
+            usage = Usage.ofCall(call.userId(), SERVICE, call.model(), orZero(Endpoint.inputTokens(reported)),
+                    orZero(Endpoint.outputTokens(reported)), cost(reported), call.byok(), metadata);
         } else {
             metadata.put("estimated", true);
             usage = Usage.ofCall(call.userId(), SERVICE, call.model(),
-                    ceilQuarter(inputCharacters(request)), ceilQuarter(tally.contentCharacters()),
+                    ceilQuarter(call.endpoint().inputCharacters(request)), ceilQuarter(tally.contentCharacters()),
                     null, call.byok(), metadata);
         }
         return settle(call, usage);
@@ -216,13 +222,13 @@ class ChatGateway {
     }
 
     /**
-     * The hold for a request: the catalogue price of its prompt (characters / 4 as input tokens) and of
-     * max_tokens output tokens, plus 15 % headroom for the markup; a model without a price holds a fixed amount.
+     * The hold for a request: the catalogue price of its input (characters / 4 as tokens, see
+     * {@link Endpoint#inputCharacters}) and of its output limit (default {@code creditmeter.gateway.default-max-tokens}),
+     * plus 15 % headroom for the markup; a model without a price holds a fixed amount.
      */
-    Money estimate(String model, JsonNode request) {
-        long inputTokens = ceilQuarter(inputCharacters(request));
-        JsonNode max = request.has("max_tokens") ? request.path("max_tokens") : request.path("max_completion_tokens");
-        long outputTokens = max.canConvertToLong() && max.asLong() > 0 ? max.asLong() : defaultMaxTokens;
+    Money estimate(Endpoint endpoint, String model, JsonNode request) {
+        long inputTokens = ceilQuarter(endpoint.inputCharacters(request));
+        long outputTokens = endpoint.outputTokens(request, defaultMaxTokens);
         var quote = pricing.quote(new Pricing.Usage(model, null, inputTokens, outputTokens, null, false));
         if (quote.source() == Pricing.Source.UNPRICED) {
             return unpricedHold;
@@ -251,54 +257,23 @@ class ChatGateway {
         if (answer.path("id").isString()) {
             metadata.put("request_id", answer.path("id").asString());
         }
-        Long input;
-        Long output;
-        if (reported.path("prompt_tokens").canConvertToLong() || reported.path("completion_tokens").canConvertToLong()) {
-            input = reported.path("prompt_tokens").asLong(0);
-            output = reported.path("completion_tokens").asLong(0);
-        } else {
-            input = ceilQuarter(inputCharacters(request));
-            long chars = 0;
-            for (JsonNode choice : answer.path("choices")) {
-                chars += choice.path("message").path("content").asString("").length();
-            }
-            output = ceilQuarter(chars);
+        Long input = Endpoint.inputTokens(reported);
+        Long output = Endpoint.outputTokens(reported);
+        if (input == null && output == null) {
+            input = ceilQuarter(call.endpoint().inputCharacters(request));
+            output = ceilQuarter(call.endpoint().outputCharacters(answer));
             metadata.put("estimated", true);
+        } else {
+            input = orZero(input);
+            output = orZero(output); // embeddings report input tokens only
         }
         // The event's model is what the caller asked for, so that catalogue prices apply to it.
         return Usage.ofCall(call.userId(), SERVICE, model != null ? model : answeredModel, input, output,
                 cost(reported), call.byok(), metadata);
     }
 
-    /**
-     * The characters of everything a request is billed for as input: the messages' text (a string, or the text
-     * of each part), their tool calls' names and arguments, and, as their JSON, the tool and function
-     * definitions and the response format's schema. A 40,000-character tool definition holds as much as the
-     * same text in a message.
-     */
-    static long inputCharacters(JsonNode request) {
-        long chars = 0;
-        for (JsonNode message : request.path("messages")) {
-            JsonNode content = message.path("content");
-            if (content.isString()) {
-                chars += content.asString().length();
-            } else if (content.isArray()) {
-                for (JsonNode part : content) {
-                    chars += part.path("text").asString("").length();
-                }
-            }
-            for (JsonNode call : message.path("tool_calls")) {
-                chars += call.path("function").path("name").asString("").length();
-                chars += call.path("function").path("arguments").asString("").length();
-            }
-        }
-        for (String definitions : new String[]{"tools", "functions", "response_format"}) {
-            JsonNode node = request.path(definitions);
-            if (node.isContainer()) {
-                chars += node.toString().length();
-            }
-        }
-        return chars;
+    private static long orZero(Long tokens) {
+        return tokens == null ? 0 : tokens;
     }
 
     static long ceilQuarter(long chars) {

@@ -63,8 +63,34 @@ class GatewayController {
 
     @PostMapping("/v1/chat/completions")
     @Operation(summary = "OpenAI-compatible chat completion through OpenRouter, with the caller's own key or the "
-            + "platform's (held, then charged by the actual usage with markup)")
+            + "platform's (held, then charged by the actual usage with markup); streaming or not")
     ResponseEntity<String> chat(Caller caller, @RequestBody(required = false) String body, HttpServletResponse response)
+            throws IOException {
+        return forward(Endpoint.CHAT, caller, body, response);
+    }
+
+    @PostMapping("/v1/completions")
+    @Operation(summary = "OpenAI-compatible (legacy) text completion through OpenRouter, metered as chat")
+    ResponseEntity<String> completions(Caller caller, @RequestBody(required = false) String body,
+                                       HttpServletResponse response) throws IOException {
+        return forward(Endpoint.COMPLETIONS, caller, body, response);
+    }
+
+    @PostMapping("/v1/embeddings")
+    @Operation(summary = "OpenAI-compatible embeddings through OpenRouter, held and charged by their input tokens")
+    ResponseEntity<String> embeddings(Caller caller, @RequestBody(required = false) String body,
+                                      HttpServletResponse response) throws IOException {
+        return forward(Endpoint.EMBEDDINGS, caller, body, response);
+    }
+
+    @PostMapping("/v1/responses")
+    @Operation(summary = "OpenAI's Responses API through OpenRouter, metered as chat; streaming or not")
+    ResponseEntity<String> responses(Caller caller, @RequestBody(required = false) String body,
+                                     HttpServletResponse response) throws IOException {
+        return forward(Endpoint.RESPONSES, caller, body, response);
+    }
+
+    private ResponseEntity<String> forward(Endpoint endpoint, Caller caller, String body, HttpServletResponse response)
             throws IOException {
         ObjectNode request;
         try {
@@ -84,13 +110,15 @@ class GatewayController {
             // The model is stored with the hold and the usage event; the rest of the body only passes through.
             return error(HttpStatus.BAD_REQUEST, "model " + modelProblem, "model");
         }
-        if (!request.path("messages").isArray()) {
-            return error(HttpStatus.BAD_REQUEST, "messages must be an array", "messages");
+        JsonNode required = request.path(endpoint.requiredField);
+        if (endpoint == Endpoint.CHAT ? !required.isArray() : !(required.isArray() || required.isString())) {
+            return error(HttpStatus.BAD_REQUEST, endpoint.requiredField
+                    + (endpoint == Endpoint.CHAT ? " must be an array" : " must be a string or an array"), endpoint.requiredField);
         }
-        if (request.path("stream").asBoolean(false)) {
-            return stream(caller.userId(), request, response);
+        if (endpoint != Endpoint.EMBEDDINGS && request.path("stream").asBoolean(false)) {
+            return stream(endpoint, caller.userId(), request, response);
         }
-        return switch (gateway.complete(caller.userId(), request)) {
+        return switch (gateway.complete(endpoint, caller.userId(), request)) {
             case ChatGateway.Outcome.Completed c -> ResponseEntity.ok()
                     .header(CHARGED, c.charged().toString()).header(REMAINING, c.balanceAfter().toString())
                     .contentType(MediaType.APPLICATION_JSON).body(withCharge(c.body(), c.charged()));
@@ -100,15 +128,16 @@ class GatewayController {
 
     /**
      * Relays upstream's events as they arrive (see {@link StreamRelay}). Headers go out before the charge is
-     * known, so a stream carries no {@code X-Credits-Charged}: the usage chunk's {@code cost} says it, when the
-     * client asked for usage. The relay writes on the request's own (virtual) thread: blocking costs nothing,
-     * and no async dispatch is needed.
+     * known, so a stream carries no {@code X-Credits-Charged}: the usage chunk's {@code cost} says it (a chat
+     * stream's when the client asked for usage; a Responses API stream's always). The relay writes on the
+     * request's own (virtual) thread: blocking costs nothing, and no async dispatch is needed.
      */
-    private ResponseEntity<String> stream(String userId, ObjectNode request, HttpServletResponse response)
+    private ResponseEntity<String> stream(Endpoint endpoint, String userId, ObjectNode request, HttpServletResponse response)
             throws IOException {
         // read before the gateway asks upstream for usage in any case
-        boolean clientWantsUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        return switch (gateway.openStream(userId, request)) {
+        boolean clientWantsUsage = !endpoint.usageOnRequest()
+                || request.path("stream_options").path("include_usage").asBoolean(false);
+        return switch (gateway.openStream(endpoint, userId, request)) {
             case ChatGateway.Outcome.Streaming s -> {
                 response.setStatus(HttpStatus.OK.value());
                 response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);

@@ -24,14 +24,15 @@ import java.util.function.Function;
  * Relays one upstream event stream to the client, event by event (each flushed when complete), and settles
  * the call exactly once:
  * <ul>
- *   <li>when the usage chunk arrives, before it is forwarded, so that its {@code usage.cost} can say what the
- *   caller was charged (not the platform's upstream cost); it is forwarded only when the client asked for it
+ *   <li>when the usage chunk arrives (a Responses API stream: its {@code response.completed} event), before it is
+ *   forwarded, so that its {@code usage.cost} can say what the caller was charged (not the platform's upstream
+ *   cost); a chat stream's usage chunk is forwarded only when the client asked for it
  *   ({@code stream_options.include_usage}), the gateway always asks upstream for it;</li>
  *   <li>otherwise when the stream ends, by the content seen (estimated, see {@link ChatGateway#settleStream}).</li>
  * </ul>
- * A stream that ends without {@code [DONE]}, or whose upstream read fails, ends with an error event in
- * OpenAI's shape ({@code data: {"error": {...}}}), which the OpenAI SDKs raise as an error: a truncated answer
- * never looks like a complete one. Nothing after the first byte can become an HTTP error status.
+ * A stream that ends incomplete (no {@code [DONE]}, no final Responses API event), or whose upstream read fails,
+ * ends with an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the OpenAI SDKs raise as an
+ * error: a truncated answer never looks like a complete one. Nothing after the first byte can become an HTTP error status.
  */
 final class StreamRelay {
 
@@ -93,7 +94,7 @@ final class StreamRelay {
             }
             if (!heartbeat.clientGone() && failure == null && !tally.done()) {
                 failure = "The upstream stream ended before it completed";
-                log.warn("Gateway stream for {}: upstream ended without [DONE]", userId);
+                log.warn("Gateway stream for {}: upstream ended before it completed", userId);
             }
         } catch (IOException closing) {
             // closing upstream failed: nothing left to read anyway
@@ -236,7 +237,8 @@ final class StreamRelay {
             chunk.remove("usage");
             return chunk.path("choices").isEmpty() ? null : "data: " + json.writeValueAsString(chunk);
         }
-        if (chunk.path("usage") instanceof ObjectNode usage) {
+        JsonNode reported = chunk.has("usage") ? chunk.path("usage") : chunk.path("response").path("usage");
+        if (reported instanceof ObjectNode usage) {
             // upstream's cost is the platform's price, never the caller's: replaced, or left out when unknown
             if (charge != null) {
                 usage.put("cost", charge.charged().toCredits());

@@ -396,6 +396,29 @@ class GatewayTest extends ApiTest {
                 .containsExactly("captured");
     }
 
+    @Test
+    void aLegacyTextCompletionIsForwardedAndChargedLikeChat() {
+        String user = newUserId();
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"model\":\""
+                + model + "\",\"choices\":[{\"index\":0,\"text\":\"Hello!\",\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,\"cost\":0.002}}", 0));
+
+        var response = api.post(keyFor(user, "user"), "/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"Say hello\"}");
+        var noPrompt = api.post(keyFor(user, "user"), "/v1/completions", "{\"model\":\"" + model + "\"}");
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.json().path("choices").path(0).path("text").asString()).isEqualTo("Hello!");
+        assertThat(response.header("X-Credits-Charged")).isEqualTo("0.0022");
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement().satisfies(r -> {
+            assertThat(r.path()).isEqualTo("/api/v1/completions");
+            assertThat(r.body()).contains("\"usage\":{\"include\":true}");
+        });
+        assertFigures(user, "4.9978", "0");
+        assertThat(noPrompt.status()).isEqualTo(400);
+        assertThat(noPrompt.json().path("error").path("param").asString()).isEqualTo("prompt");
+    }
+
     private static String streamBody(String model) {
         return "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     }

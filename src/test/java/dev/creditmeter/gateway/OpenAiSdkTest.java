@@ -15,6 +15,10 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.responses.Response;
+import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.models.Model;
 import dev.creditmeter.ApiTest;
 import dev.creditmeter.FakeOpenRouter;
@@ -167,6 +171,97 @@ class OpenAiSdkTest extends ApiTest {
                 .query(String.class).single();
         assertThat(metadata).contains("\"estimated\": true");
         assertThat(holdStatuses(user)).containsExactly("captured");
+    }
+
+    @Test
+    void embeddingsAreHeldByTheirInputAndChargedByTheirUsage() {
+        String user = newUserId();
+        String model = newModel();
+        var priced = api.put(adminKey(), "/api/v1/credits/pricing/models/" + model,
+                "{\"input_price_per_million\":100,\"output_price_per_million\":100}");
+        assertThat(priced.status()).as(priced.body()).isEqualTo(200);
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, "{\"object\":\"list\",\"model\":\"" + model + "\","
+                + "\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[0.25,-0.5]}],"
+                + "\"usage\":{\"prompt_tokens\":1000,\"total_tokens\":1000,\"cost\":0.0001}}", 0));
+
+        CreateEmbeddingResponse answer = sdk(keyFor(user, "user")).embeddings().create(EmbeddingCreateParams.builder()
+                .model(model).input("y".repeat(4_000)).build());
+
+        assertThat(answer.data().getFirst().embedding()).containsExactly(0.25f, -0.5f);
+        assertThat(answer.usage().promptTokens()).isEqualTo(1000);
+        long charged = jdbc.sql("select total_cost_micros from usage_events where user_id = ?").param(user)
+                .query(Long.class).single();
+        assertThat(charged).as("upstream's 0.0001 with markup").isGreaterThan(100L);
+        assertThat(cost(answer.usage()._additionalProperties().get("cost")))
+                .isEqualByComparingTo(BigDecimal.valueOf(charged).movePointLeft(6));
+        // 4,000 characters are 1,000 input tokens: 0.10 at 100 per million, plus 15 %; no output tokens.
+        assertThat(jdbc.sql("select amount_micros from credit_holds where user_id = ?").param(user).query(Long.class).single())
+                .isEqualTo(115_000L);
+        assertThat(balance(user)).isEqualByComparingTo(BigDecimal.valueOf(5_000_000 - charged).movePointLeft(6));
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
+                .satisfies(r -> assertThat(r.path()).isEqualTo("/api/v1/embeddings"));
+    }
+
+    @Test
+    void aResponsesApiCallAnswersAndIsCharged() {
+        String user = newUserId();
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, response(model, "completed", true), 0));
+
+        Response answer = sdk(keyFor(user, "user")).responses().create(ResponseCreateParams.builder()
+                .model(model).input("Say hello").build());
+
+        assertThat(answer.output().getFirst().asMessage().content().getFirst().asOutputText().text()).isEqualTo("Hello!");
+        assertThat(answer.usage()).hasValueSatisfying(usage -> {
+            assertThat(usage.inputTokens()).isEqualTo(12);
+            assertThat(cost(usage._additionalProperties().get("cost"))).isEqualByComparingTo("0.0022");
+        });
+        assertThat(balance(user)).isEqualByComparingTo("4.9978");
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
+                .satisfies(r -> assertThat(r.path()).isEqualTo("/api/v1/responses"));
+    }
+
+    @Test
+    void aResponsesApiStreamDeliversItsTextAndItsCompletedEventCarriesTheCharge() {
+        String user = newUserId();
+        String model = newModel();
+        String events = responseEvent("response.created", "\"response\":" + response(model, "in_progress", false))
+                + responseEvent("response.output_text.delta", "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hel\"")
+                + responseEvent("response.output_text.delta", "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"lo!\"")
+                + responseEvent("response.completed", "\"response\":" + response(model, "completed", true));
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, events, 0));
+
+        var text = new StringBuilder();
+        var completed = new ArrayList<Response>();
+        try (var stream = sdk(keyFor(user, "user")).responses().createStreaming(ResponseCreateParams.builder()
+                .model(model).input("Say hello").build())) {
+            stream.stream().forEach(event -> {
+                event.outputTextDelta().ifPresent(delta -> text.append(delta.delta()));
+                event.completed().ifPresent(done -> completed.add(done.response()));
+            });
+        }
+
+        assertThat(text).hasToString("Hello!");
+        assertThat(completed).singleElement().satisfies(response -> assertThat(response.usage()).hasValueSatisfying(
+                usage -> assertThat(cost(usage._additionalProperties().get("cost"))).isEqualByComparingTo("0.0022")));
+        assertThat(balance(user)).isEqualByComparingTo("4.9978");
+        assertThat(jdbc.sql("select metadata::text from usage_events where user_id = ?").param(user).query(String.class)
+                .single()).contains("\"stream\": true").doesNotContain("estimated");
+    }
+
+    /** A Responses API object as OpenRouter answers it: one output message, "Hello!", and its usage when done. */
+    private static String response(String model, String status, boolean done) {
+        return "{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1760000000,\"status\":\"" + status + "\","
+                + "\"model\":\"" + model + "\",\"output\":" + (done ? "[{\"type\":\"message\",\"id\":\"msg_1\","
+                + "\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
+                + "\"text\":\"Hello!\",\"annotations\":[]}]}]" : "[]")
+                + (done ? ",\"usage\":{\"input_tokens\":12,\"output_tokens\":7,\"total_tokens\":19,\"cost\":0.002}" : "") + "}";
+    }
+
+    private static int sequence;
+
+    private static String responseEvent(String type, String fields) {
+        return "event: " + type + "\ndata: {\"type\":\"" + type + "\",\"sequence_number\":" + (sequence++) + "," + fields + "}\n\n";
     }
 
     @Test
