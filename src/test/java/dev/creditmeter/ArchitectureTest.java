@@ -47,6 +47,14 @@ class ArchitectureTest {
                 .check(CLASSES);
     }
 
+    /** byok, pricing and the gateway all call OpenRouter through its own package, which knows none of them. */
+    @Test
+    void theOpenRouterClientDependsOnNoFeature() {
+        classes().that().resideInAPackage("dev.creditmeter.openrouter..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage(concat("dev.creditmeter.openrouter..", PLATFORM))
+                .check(CLASSES);
+    }
+
     @Test
     void platformPackagesDependOnNoFeature() {
         noClasses().that().resideInAnyPackage("dev.creditmeter.web..", "dev.creditmeter.identity..", "dev.creditmeter.audit..")

@@ -2,6 +2,7 @@ package dev.creditmeter.byok;
 
 import dev.creditmeter.audit.AuditLog;
 import dev.creditmeter.credits.Money;
+import dev.creditmeter.openrouter.OpenRouterClient;
 import dev.creditmeter.web.ApiException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;

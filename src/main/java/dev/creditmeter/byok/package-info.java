@@ -1,2 +1,2 @@
-/** Bring-your-own-key OpenRouter accounts: the key vault (Fernet keyring), and later the accounts themselves. */
+/** Bring-your-own-key OpenRouter accounts: connecting a key (checked through {@code openrouter}), the key vault (Fernet keyring). */
 package dev.creditmeter.byok;

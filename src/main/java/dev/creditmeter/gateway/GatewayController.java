@@ -1,8 +1,8 @@
 package dev.creditmeter.gateway;
 
 import dev.creditmeter.byok.ByokService;
-import dev.creditmeter.byok.OpenRouterClient;
-import dev.creditmeter.byok.OpenRouterProperties;
+import dev.creditmeter.openrouter.OpenRouterClient;
+import dev.creditmeter.openrouter.OpenRouterProperties;
 import dev.creditmeter.credits.Money;
 import dev.creditmeter.identity.Caller;
 import dev.creditmeter.tiers.CallQuotas;

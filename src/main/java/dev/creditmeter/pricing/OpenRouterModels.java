@@ -1,7 +1,7 @@
 package dev.creditmeter.pricing;
 
-import dev.creditmeter.byok.OpenRouterClient;
-import dev.creditmeter.byok.OpenRouterProperties;
+import dev.creditmeter.openrouter.OpenRouterClient;
+import dev.creditmeter.openrouter.OpenRouterProperties;
 import dev.creditmeter.credits.Money;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;

@@ -18,7 +18,7 @@ import java.io.IOException;
  * Runs before the security filters so that it sees what they throw.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)
 class DatabaseOutageFilter extends OncePerRequestFilter {
 
     private final Problems problems;

@@ -16,12 +16,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import java.io.IOException;
 
 /**
- * Caps request bodies at 64 KiB (2 MiB for batch and LiteLLM ingestion, which need room): a declared
+ * Caps request bodies at 64 KiB (2 MiB for batch and LiteLLM ingestion and for the gateway's {@code /v1} routes,
+ * which carry whole conversations): a declared
  * larger body is refused before it is read, and a chunked one fails as soon as it passes the cap.
  * Runs before authentication so that nothing parses a huge body.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1) // inside gateway.OpenAiErrors, which translates its 413 on /v1
 class RequestLimits extends OncePerRequestFilter {
 
     static final int MAX_BODY_BYTES = 64 * 1024;
@@ -39,7 +40,8 @@ class RequestLimits extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        int limit = BATCH_PATHS.contains(request.getRequestURI()) ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES;
+        String path = request.getRequestURI();
+        int limit = BATCH_PATHS.contains(path) || path.startsWith("/v1/") ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES;
         if (request.getContentLengthLong() > limit) {
             problems.write(response, HttpStatus.CONTENT_TOO_LARGE, BodyTooLargeException.message(limit));
             return;

@@ -293,7 +293,7 @@ class GatewayTest extends ApiTest {
                 new Case(api.post("cm_forged", CHAT, chatBody(newModel())), 401, "authentication_error", "invalid_api_key"),
                 new Case(api.get(token, "/v1/no-such-route"), 404, "invalid_request_error", "not_found"),
                 new Case(api.get(token, CHAT), 405, "invalid_request_error", "method_not_allowed"),
-                new Case(api.post(token, CHAT, "{\"model\":\"m\",\"messages\":[],\"pad\":\"" + "x".repeat(70_000) + "\"}"),
+                new Case(api.post(token, CHAT, "{\"model\":\"m\",\"messages\":[],\"pad\":\"" + "x".repeat(2_100_000) + "\"}"),
                         413, "invalid_request_error", "request_too_large"),
                 new Case(api.post(token, CHAT, "{\"messages\":[]}"), 400, "invalid_request_error", "invalid_request"));
         for (Case c : cases) {

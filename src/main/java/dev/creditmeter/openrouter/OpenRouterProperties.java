@@ -1,4 +1,4 @@
-package dev.creditmeter.byok;
+package dev.creditmeter.openrouter;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
