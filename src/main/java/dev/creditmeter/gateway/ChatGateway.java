@@ -66,7 +66,8 @@ class ChatGateway {
 
     sealed interface Outcome {
         /** Upstream answered 2xx: its body unchanged, and what the call cost. */
-        record Completed(String body, Money charged, Money balanceAfter) implements Outcome {
+        /** {@code answer} is the body parsed (an empty object when it is not JSON), read once for the charge and the reply. */
+        record Completed(String body, JsonNode answer, Money charged, Money balanceAfter) implements Outcome {
         }
 
         /** Upstream refused or failed, after {@code attempts} tries: nothing was charged. Status 0 when it did not answer. */
@@ -141,8 +142,17 @@ class ChatGateway {
             release(call);
             return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure(), reply.attempts());
         }
-        var charge = settle(call, callUsage(call, request, reply.body()));
-        return new Outcome.Completed(reply.body(), charge.charged(), charge.balanceAfter());
+        JsonNode answer;
+        try {
+            answer = json.readTree(reply.body());
+        } catch (RuntimeException notJson) {
+            answer = null;
+        }
+        if (answer == null || !answer.isObject()) {
+            answer = json.createObjectNode();
+        }
+        var charge = settle(call, callUsage(call, request, answer));
+        return new Outcome.Completed(reply.body(), answer, charge.charged(), charge.balanceAfter());
     }
 
     /**
@@ -243,14 +253,8 @@ class ChatGateway {
     }
 
     /** The usage to charge from an answer: OpenRouter's cost when given, else its token counts, else estimates. */
-    private Usage callUsage(Admitted call, JsonNode request, String body) {
+    private Usage callUsage(Admitted call, JsonNode request, JsonNode answer) {
         String model = call.model();
-        JsonNode answer;
-        try {
-            answer = json.readTree(body);
-        } catch (RuntimeException e) {
-            answer = json.createObjectNode();
-        }
         JsonNode reported = answer.path("usage");
         String answeredModel = answer.path("model").isString() ? answer.path("model").asString() : model;
         var metadata = new LinkedHashMap<String, Object>();

@@ -121,7 +121,7 @@ class GatewayController {
         return switch (gateway.complete(endpoint, caller.userId(), request)) {
             case ChatGateway.Outcome.Completed c -> ResponseEntity.ok()
                     .header(CHARGED, c.charged().toString()).header(REMAINING, c.balanceAfter().toString())
-                    .contentType(MediaType.APPLICATION_JSON).body(withCharge(c.body(), c.charged()));
+                    .contentType(MediaType.APPLICATION_JSON).body(withCharge(c, c.charged()));
             case ChatGateway.Outcome refused -> refusal(refused);
         };
     }
@@ -166,16 +166,12 @@ class GatewayController {
     }
 
     /** Upstream's answer with {@code usage.cost} = what the caller was charged, not the platform's upstream cost. */
-    private String withCharge(String body, Money charged) {
-        try {
-            if (json.readTree(body) instanceof ObjectNode answer && answer.path("usage") instanceof ObjectNode usage) {
-                usage.put("cost", charged.toCredits());
-                return json.writeValueAsString(answer);
-            }
-        } catch (RuntimeException notJson) {
-            // passed on as it came: there is no cost in it to correct
+    private String withCharge(ChatGateway.Outcome.Completed completed, Money charged) {
+        if (completed.answer() instanceof ObjectNode answer && answer.path("usage") instanceof ObjectNode usage) {
+            usage.put("cost", charged.toCredits());
+            return json.writeValueAsString(answer);
         }
-        return body;
+        return completed.body(); // no usage in it: nothing to correct
     }
 
     @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
