@@ -4,6 +4,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.InternalServerException;
 import com.openai.errors.NotFoundException;
 import com.openai.errors.OpenAIException;
 import com.openai.errors.OpenAIServiceException;
@@ -294,6 +295,22 @@ class OpenAiSdkTest extends ApiTest {
         assertThat(refused.getMessage()).contains("Rate limit exceeded: slow down").contains("after 3 attempts");
         assertThat(refused.headers().values("X-Upstream-Attempts")).containsExactly("3");
         assertThat(FakeOpenRouter.chatRequests(model)).as("the gateway's 3 tries, and no SDK retry on top").hasSize(3);
+        assertThat(balance(user)).isEqualByComparingTo("5");
+        assertThat(holdStatuses(user)).containsExactly("released");
+    }
+
+    @Test
+    void anUpstreamServerErrorIsOneUpstreamCallAndNoCharge() {
+        String user = newUserId();
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(500, "{\"error\":{\"code\":500,\"message\":\"boom\"}}", 0));
+
+        var failed = catchThrowableOfType(InternalServerException.class,
+                () -> sdk(keyFor(user, "user")).chat().completions().create(chat(model).build()));
+
+        assertThat(failed.statusCode()).isEqualTo(502);
+        assertThat(failed.getMessage()).contains("OpenRouter failed (HTTP 500)");
+        assertThat(FakeOpenRouter.chatRequests(model)).as("it may have reached a model: never sent twice").hasSize(1);
         assertThat(balance(user)).isEqualByComparingTo("5");
         assertThat(holdStatuses(user)).containsExactly("released");
     }
