@@ -140,7 +140,8 @@ class ChatGateway {
         }
         if (!reply.ok()) {
             release(call);
-            return new Outcome.UpstreamFailed(reply.status(), reply.body(), reply.failure(), reply.attempts());
+            return new Outcome.UpstreamFailed(reply.status(), OpenRouterClient.redact(reply.body(), call.key()),
+                    reply.failure(), reply.attempts());
         }
         JsonNode answer;
         try {
@@ -180,7 +181,8 @@ class ChatGateway {
         if (streamed.events() == null) {
             release(call);
             var failure = streamed.failure();
-            return new Outcome.UpstreamFailed(failure.status(), failure.body(), failure.failure(), failure.attempts());
+            return new Outcome.UpstreamFailed(failure.status(), OpenRouterClient.redact(failure.body(), call.key()),
+                    failure.failure(), failure.attempts());
         }
         return new Outcome.Streaming(streamed.events(), call);
     }

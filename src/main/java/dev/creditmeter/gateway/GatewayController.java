@@ -215,7 +215,9 @@ class GatewayController {
 
     private OpenRouterClient.Reply modelList(Caller caller) {
         String key = byok.keyOf(caller.userId()).orElse(settings.platformKey());
-        return openRouter.get("/models", key);
+        var reply = openRouter.get("/models", key);
+        return reply.ok() ? reply : new OpenRouterClient.Reply(reply.status(), OpenRouterClient.redact(reply.body(), key),
+                reply.failure(), reply.attempts());
     }
 
     private JsonNode upstreamModels(String body) {
@@ -248,12 +250,14 @@ class GatewayController {
      * An upstream refusal in OpenAI's shape, with upstream's message. {@code x-should-retry: false} tells the
      * SDKs not to repeat it: the gateway already retried what could be retried ({@code X-Upstream-Attempts}
      * says how often), so one client call never causes more than {@link OpenRouterClient#MAX_ATTEMPTS}
-     * upstream calls. A 4xx keeps its status; a 5xx or no answer is our 502.
+     * upstream calls. A 4xx keeps its status, except a 401: OpenRouter refusing the key the gateway sent is not
+     * the caller's key being wrong, so it is our 502, as is a 5xx or no answer.
      */
     private ResponseEntity<String> upstreamFailure(int status, String body, int attempts) {
-        HttpStatus answer = status >= 400 && status < 500 && HttpStatus.resolve(status) != null
+        HttpStatus answer = status >= 400 && status < 500 && status != 401 && HttpStatus.resolve(status) != null
                 ? HttpStatus.valueOf(status) : HttpStatus.BAD_GATEWAY;
         String message = status == 0 ? "OpenRouter did not answer"
+                : status == 401 ? "OpenRouter refused the gateway's key: " + upstreamMessage(body, HttpStatus.UNAUTHORIZED)
                 : answer == HttpStatus.BAD_GATEWAY ? "OpenRouter failed (HTTP " + status + ")"
                 : upstreamMessage(body, answer);
         if (attempts > 1) {

@@ -225,8 +225,8 @@ public class OpenRouterClient {
     }
 
     /** Upstream text is quoted back to clients and logs: never with the key in it. */
-    static String redact(String text, String apiKey) {
-        return apiKey == null || apiKey.isEmpty() ? text : text.replace(apiKey, "[key]");
+    public static String redact(String text, String apiKey) {
+        return apiKey == null || apiKey.isEmpty() || text == null ? text : text.replace(apiKey, "[key]");
     }
 
     private static Optional<Long> seconds(String value) {

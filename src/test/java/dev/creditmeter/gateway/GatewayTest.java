@@ -164,6 +164,30 @@ class GatewayTest extends ApiTest {
         assertFigures(user, "5", "0");
     }
 
+    /** OpenRouter refusing the platform key is the gateway's problem, not the caller's key: 502, never the key itself. */
+    @Test
+    void anUpstreamRefusalOfTheGatewaysKeyIs502AndNeverShowsTheKey() {
+        String user = newUserId();
+        String token = keyFor(user, "user");
+        String refusedModel = newModel();
+        String echoingModel = newModel();
+        FakeOpenRouter.answerChat(refusedModel, new ChatAnswer(401,
+                "{\"error\":{\"code\":401,\"message\":\"User not found for " + FakeOpenRouter.PLATFORM_KEY + "\"}}", 0));
+        FakeOpenRouter.answerChat(echoingModel, new ChatAnswer(400,
+                "{\"error\":{\"code\":400,\"message\":\"bad request from " + FakeOpenRouter.PLATFORM_KEY + "\"}}", 0));
+
+        var refused = chat(token, refusedModel);
+        var echoed = chat(token, echoingModel);
+
+        assertThat(refused.status()).isEqualTo(502);
+        assertThat(refused.json().path("error").path("message").asString())
+                .isEqualTo("OpenRouter refused the gateway's key: User not found for [key]");
+        assertThat(echoed.status()).isEqualTo(400);
+        assertThat(echoed.json().path("error").path("message").asString()).isEqualTo("bad request from [key]");
+        assertThat(refused.body() + echoed.body()).doesNotContain(FakeOpenRouter.PLATFORM_KEY);
+        assertFigures(user, "5", "0");
+    }
+
     /** A priced model holds its catalogue estimate: max_tokens output and about chars/4 input, plus 15 %. */
     @Test
     void aPricedModelHoldsItsCatalogueEstimate() {
