@@ -1,0 +1,304 @@
+package dev.creditmeter.reliability;
+
+import dev.creditmeter.Api;
+import dev.creditmeter.ServiceProcess;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The bank test, Jepsen-style: three service nodes (separate processes) on one Debian PostgreSQL, concurrent
+ * clients charging, crediting and metering a few hundred users (three of them hot) through all three nodes, one
+ * fault per scenario, and a checker that accounts for every request. An operation is OK (2xx), FAILED (a
+ * definite refusal) or UNKNOWN (no answer, a dropped connection, a 5xx); an unknown one is retried with the same
+ * {@code Idempotency-Key} or {@code event_id} on another node, up to five times.
+ * <p>
+ * The checker, at the end of each scenario: the service's own ledger check (balance = Σ ledger, held = Σ open
+ * holds, for every account); every acknowledged deduct and allocation is in the ledger exactly once, a refused
+ * one not at all, an unknown one at most once; every acknowledged usage event is recorded once and charged by
+ * exactly one ledger row; no account below zero.
+ * <p>
+ * {@code ./mvnw -B test -Dtest=ReliabilityTest -Dexcluded.groups=none} runs every scenario;
+ * {@code -Dcreditmeter.reliability.faults=node-kill} one, {@code -Dcreditmeter.reliability.seconds=60} the load
+ * per scenario.
+ */
+@Tag("reliability")
+class ReliabilityTest {
+
+    private static final int SECONDS = Integer.getInteger("creditmeter.reliability.seconds", 60);
+    private static final List<String> FAULTS = List.of(System.getProperty("creditmeter.reliability.faults",
+            "node-kill,postgres-kill").split(","));
+    private static final int NODES = 3;
+    private static final int CLIENTS = 16;
+    private static final int USERS = 200;
+    private static final int HOT_USERS = 3;
+
+    enum Kind { DEDUCT, ALLOCATE, TRACK }
+
+    enum Outcome { OK, FAILED, UNKNOWN }
+
+    record Operation(Kind kind, String key, String user, Outcome outcome, int attempts) {
+    }
+
+    @Test
+    void everyOperationIsAccountedForUnderEachFault() throws Exception {
+        var table = new StringBuilder("| scenario | ops | ok | failed | unknown | retried | faults injected | violations |\n"
+                + "|---|---:|---:|---:|---:|---:|---|---|\n");
+        List<String> allViolations = new ArrayList<>();
+        for (String fault : FAULTS) {
+            Scenario result = run(fault.strip());
+            table.append(result.row()).append('\n');
+            result.violations().forEach(v -> allViolations.add(fault + ": " + v));
+        }
+        System.out.println("\nReliability, " + SECONDS + " s of load per scenario, " + NODES + " nodes, " + CLIENTS
+                + " clients, " + USERS + " users (" + HOT_USERS + " hot)\n\n" + table);
+        assertThat(allViolations).as("violations").isEmpty();
+    }
+
+    private record Scenario(String name, List<Operation> operations, List<String> faults, List<String> violations) {
+        String row() {
+            var counts = new EnumMap<Outcome, Long>(Outcome.class);
+            for (Outcome o : Outcome.values()) {
+                counts.put(o, operations.stream().filter(op -> op.outcome() == o).count());
+            }
+            long retried = operations.stream().filter(op -> op.attempts() > 1).count();
+            return "| " + name + " | " + operations.size() + " | " + counts.get(Outcome.OK) + " | " + counts.get(Outcome.FAILED)
+                    + " | " + counts.get(Outcome.UNKNOWN) + " | " + retried + " | " + String.join("; ", faults) + " | "
+                    + (violations.isEmpty() ? "0" : violations.size() + ": " + String.join("; ", violations.subList(0, Math.min(3, violations.size())))) + " |";
+        }
+    }
+
+    private Scenario run(String fault) throws Exception {
+        Path directory = Files.createTempDirectory("creditmeter-reliability-" + fault + "-");
+        // the server runs as the postgres user, which must reach its directory inside this one
+        Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (var postgres = DebianPostgres.start(directory.resolve("postgres"))) {
+            Map<String, String> database = Map.of("SPRING_DATASOURCE_URL", postgres.jdbcUrl(),
+                    "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD);
+            var nodes = new AtomicReferenceArray<ServiceProcess>(NODES);
+            nodes.set(0, ServiceProcess.start(directory.resolve("node-1"), database));
+            String adminKey;
+            try (var keys = Files.list(directory.resolve("node-1"))) {
+                Path keyFile = keys.filter(p -> p.getFileName().toString().startsWith("admin-")).findFirst().orElseThrow();
+                adminKey = Files.readString(keyFile).strip();
+            }
+            for (int i = 1; i < NODES; i++) {
+                nodes.set(i, ServiceProcess.start(directory.resolve("node-" + (i + 1)), database));
+            }
+            Api first = nodes.get(0).api();
+            var created = first.post(adminKey, "/api/v1/credits/admin/api-keys",
+                    "{\"user_id\":\"reliability\",\"role\":\"service\",\"label\":\"reliability\"}");
+            assertThat(created.status()).as(created.body()).isEqualTo(201);
+            String serviceKey = created.json().path("key").asString();
+            List<String> users = new ArrayList<>();
+            for (int u = 0; u < USERS; u++) {
+                users.add(u < HOT_USERS ? "hot-" + u : "user-" + u);
+            }
+            for (String user : users) {
+                var funded = first.post(adminKey, "/api/v1/credits/allocate",
+                        "{\"user_id\":\"" + user + "\",\"amount\":50,\"source\":\"reliability\"}");
+                assertThat(funded.status()).as(funded.body()).isEqualTo(200);
+            }
+
+            var operations = new ConcurrentLinkedQueue<Operation>();
+            var faults = new ArrayList<String>();
+            var sequence = new AtomicLong();
+            long start = System.nanoTime();
+            long end = start + TimeUnit.SECONDS.toNanos(SECONDS);
+            try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int c = 0; c < CLIENTS; c++) {
+                    long seed = c;
+                    clients.submit(() -> {
+                        var random = new Random(seed);
+                        while (System.nanoTime() < end) {
+                            operations.add(operate(random, nodes, serviceKey, users, sequence.incrementAndGet()));
+                        }
+                        return null;
+                    });
+                }
+                inject(fault, postgres, nodes, directory, database, start, end, faults);
+            }
+            // every node up again for the checker
+            for (int i = 0; i < NODES; i++) {
+                if (!nodes.get(i).process().isAlive()) {
+                    nodes.set(i, ServiceProcess.start(directory.resolve("node-" + (i + 1)), database));
+                }
+            }
+            List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
+            for (int i = 0; i < NODES; i++) {
+                nodes.get(i).stop();
+            }
+            return new Scenario(fault, new ArrayList<>(operations), faults, violations);
+        }
+    }
+
+    /** The fault, on the test's thread while the clients run: at a third of the load, healed at half of it. */
+    private static void inject(String fault, DebianPostgres postgres, AtomicReferenceArray<ServiceProcess> nodes, Path directory,
+                               Map<String, String> database, long start, long end, List<String> faults) throws Exception {
+        long third = start + (end - start) / 3;
+        long half = start + (end - start) / 2;
+        sleepUntil(third);
+        switch (fault) {
+            case "none" -> faults.add("none");
+            case "node-kill" -> {
+                nodes.get(1).process().destroyForcibly().waitFor();
+                faults.add("kill -9 node 2 at " + secondsSince(start));
+                sleepUntil(half);
+                nodes.set(1, ServiceProcess.start(directory.resolve("node-2"), database));
+                faults.add("node 2 restarted, healthy at " + secondsSince(start));
+            }
+            case "postgres-kill" -> {
+                postgres.kill();
+                faults.add("kill -9 PostgreSQL at " + secondsSince(start));
+                sleepUntil(half);
+                postgres.startAgain();
+                faults.add("PostgreSQL restarted at " + secondsSince(start));
+            }
+            default -> throw new IllegalArgumentException("unknown fault " + fault);
+        }
+        sleepUntil(end);
+    }
+
+    /** One operation, retried with the same key on the next node while its outcome is unknown. */
+    private static Operation operate(Random random, AtomicReferenceArray<ServiceProcess> nodes, String serviceKey,
+                                     List<String> users, long n) {
+        String user = random.nextInt(4) == 0 ? users.get(random.nextInt(HOT_USERS)) : users.get(random.nextInt(users.size()));
+        Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
+        String key = kind.name().toLowerCase() + "-" + n;
+        String path;
+        String body;
+        switch (kind) {
+            case DEDUCT -> {
+                path = "/api/v1/credits/deduct";
+                body = "{\"user_id\":\"" + user + "\",\"amount\":0.0" + (1 + random.nextInt(5)) + ",\"service\":\"reliability\"}";
+            }
+            case ALLOCATE -> {
+                path = "/api/v1/credits/allocate";
+                body = "{\"user_id\":\"" + user + "\",\"amount\":0.05,\"source\":\"reliability\"}";
+            }
+            default -> {
+                path = "/api/v1/credits/usage/track";
+                body = "{\"user_id\":\"" + user + "\",\"service\":\"reliability\",\"model\":\"m\",\"cost\":0.001,"
+                        + "\"input_tokens\":10,\"output_tokens\":5,\"event_id\":\"" + key + "\"}";
+            }
+        }
+        int node = random.nextInt(NODES);
+        for (int attempt = 1; ; attempt++) {
+            Outcome outcome;
+            try {
+                var response = nodes.get(node).api().post(serviceKey, path, body, Map.of("Idempotency-Key", key));
+                outcome = response.status() < 300 ? Outcome.OK : response.status() < 500 && response.status() != 409
+                        ? Outcome.FAILED : Outcome.UNKNOWN;
+            } catch (UncheckedIOException | IllegalStateException noAnswer) {
+                outcome = Outcome.UNKNOWN;
+            }
+            if (outcome != Outcome.UNKNOWN || attempt == 5) {
+                return new Operation(kind, key, user, outcome, attempt);
+            }
+            node = (node + 1) % NODES;
+            sleep(200L * attempt);
+        }
+    }
+
+    private static List<String> check(Api api, String adminKey, DebianPostgres postgres, List<Operation> operations) throws Exception {
+        List<String> violations = new ArrayList<>();
+        var verify = api.get(adminKey, "/api/v1/credits/admin/ledger/verify");
+        if (verify.status() != 200 || !verify.json().path("consistent").asBoolean()) {
+            violations.add("ledger check: " + verify.body());
+        }
+        Map<String, Long> ledgerRows = new HashMap<>();
+        Map<String, Long> eventCharges = new HashMap<>();
+        long negative;
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+             var statement = connection.createStatement()) {
+            try (var rows = statement.executeQuery("select idempotency_key, count(*) from credit_transactions"
+                    + " where idempotency_key is not null group by idempotency_key")) {
+                while (rows.next()) {
+                    ledgerRows.put(rows.getString(1), rows.getLong(2));
+                }
+            }
+            try (var rows = statement.executeQuery("select e.event_id, count(t.id) from usage_events e"
+                    + " left join credit_transactions t on t.usage_event_id = e.id group by e.id, e.event_id")) {
+                while (rows.next()) {
+                    eventCharges.merge(rows.getString(1), rows.getLong(2), Long::sum);
+                }
+            }
+            try (var rows = statement.executeQuery("select count(*) from credit_accounts where allowance_micros + bonus_micros < 0")) {
+                rows.next();
+                negative = rows.getLong(1);
+            }
+        }
+        if (negative > 0) {
+            violations.add(negative + " accounts below zero");
+        }
+        for (Operation op : operations) {
+            if (op.kind() == Kind.TRACK) {
+                Long charges = eventCharges.get(op.key());
+                if (op.outcome() == Outcome.OK && (charges == null || charges != 1)) {
+                    violations.add("acknowledged event " + op.key() + " charged " + charges + " times");
+                } else if (charges != null && charges > 1) {
+                    violations.add("event " + op.key() + " charged " + charges + " times");
+                }
+                continue;
+            }
+            long rows = ledgerRows.getOrDefault(op.key(), 0L);
+            switch (op.outcome()) {
+                case OK -> {
+                    if (rows != 1) {
+                        violations.add("acknowledged " + op.key() + " in the ledger " + rows + " times");
+                    }
+                }
+                case FAILED -> {
+                    if (rows != 0) {
+                        violations.add("refused " + op.key() + " in the ledger " + rows + " times");
+                    }
+                }
+                case UNKNOWN -> {
+                    if (rows > 1) {
+                        violations.add("unknown " + op.key() + " in the ledger " + rows + " times");
+                    }
+                }
+            }
+        }
+        for (var charged : eventCharges.entrySet()) {
+            if (charged.getValue() != 1) {
+                violations.add("event " + charged.getKey() + " has " + charged.getValue() + " ledger rows");
+            }
+        }
+        return violations;
+    }
+
+    private static String secondsSince(long start) {
+        return String.format("%.1f s", (System.nanoTime() - start) / 1e9);
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanoTime - System.nanoTime())));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
