@@ -20,9 +20,20 @@ public final class Api {
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final Duration timeout;
 
     Api(int port) {
-        this.base = "http://127.0.0.1:" + port;
+        this("http://127.0.0.1:" + port, Duration.ofSeconds(60));
+    }
+
+    private Api(String base, Duration timeout) {
+        this.base = base;
+        this.timeout = timeout;
+    }
+
+    /** The same service, with requests that give up after {@code timeout} (a client's view of a frozen node). */
+    public Api withTimeout(Duration timeout) {
+        return new Api(base, timeout);
     }
 
     public record Response(int status, HttpHeaders headers, String body) {
@@ -74,7 +85,7 @@ public final class Api {
     }
 
     private Response send(String token, HttpRequest.Builder builder, Map<String, String> headers) {
-        builder.timeout(Duration.ofSeconds(60));
+        builder.timeout(timeout);
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }

@@ -52,7 +52,16 @@ final class DebianPostgres implements AutoCloseable {
     }
 
     String jdbcUrl() {
+        return jdbcUrl(port);
+    }
+
+    /** The URL of this database reached through another port (a {@link LoopbackProxy} in front of it). */
+    static String jdbcUrl(int port) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    int port() {
+        return port;
     }
 
     /** Starts the server on its existing data (after {@link #kill}) and waits until it accepts connections. */

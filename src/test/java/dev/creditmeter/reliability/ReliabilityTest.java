@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +29,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * clients charging, crediting and metering a few hundred users (three of them hot) through all three nodes, one
  * fault per scenario, and a checker that accounts for every request. An operation is OK (2xx), FAILED (a
  * definite refusal) or UNKNOWN (no answer, a dropped connection, a 5xx); an unknown one is retried with the same
- * {@code Idempotency-Key} or {@code event_id} on another node, up to five times.
+ * {@code Idempotency-Key} or {@code event_id} on another node, up to five times; a client gives up on an answer
+ * after 5 s.
+ * <p>
+ * Faults, one per scenario, at a third of the load and healed at half of it: {@code node-kill} ({@code kill -9}
+ * of node 2, restarted), {@code postgres-kill} ({@code kill -9} of the postmaster, restarted on its data),
+ * {@code pause} (node 2 frozen with SIGSTOP, longer than the idempotency wait, then SIGCONT) and
+ * {@code partition} (node 3 reaches PostgreSQL through a {@link LoopbackProxy}, which stops passing bytes, then
+ * passes them again).
  * <p>
  * The checker, at the end of each scenario: the service's own ledger check (balance = Σ ledger, held = Σ open
  * holds, for every account); every acknowledged deduct and allocation is in the ledger exactly once, a refused
@@ -44,7 +52,11 @@ class ReliabilityTest {
 
     private static final int SECONDS = Integer.getInteger("creditmeter.reliability.seconds", 60);
     private static final List<String> FAULTS = List.of(System.getProperty("creditmeter.reliability.faults",
-            "node-kill,postgres-kill").split(","));
+            "node-kill,postgres-kill,pause,partition").split(","));
+    /** How long a client waits for an answer before it counts the outcome as unknown and tries another node. */
+    private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
+    /** Shorter than the default, so that a frozen node's requests are given up on during the pause. */
+    private static final String IDEMPOTENCY_WAIT = "--creditmeter.idempotency.wait=2s";
     private static final int NODES = 3;
     private static final int CLIENTS = 16;
     private static final int USERS = 200;
@@ -89,20 +101,19 @@ class ReliabilityTest {
         Path directory = Files.createTempDirectory("creditmeter-reliability-" + fault + "-");
         // the server runs as the postgres user, which must reach its directory inside this one
         Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        try (var postgres = DebianPostgres.start(directory.resolve("postgres"))) {
-            Map<String, String> database = Map.of("SPRING_DATASOURCE_URL", postgres.jdbcUrl(),
-                    "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD);
-            var nodes = new AtomicReferenceArray<ServiceProcess>(NODES);
-            nodes.set(0, ServiceProcess.start(directory.resolve("node-1"), database));
+        try (var postgres = DebianPostgres.start(directory.resolve("postgres"));
+             var proxy = new LoopbackProxy(postgres.port())) {
+            var nodes = new Nodes(directory, postgres, proxy);
+            nodes.start(0);
             String adminKey;
             try (var keys = Files.list(directory.resolve("node-1"))) {
                 Path keyFile = keys.filter(p -> p.getFileName().toString().startsWith("admin-")).findFirst().orElseThrow();
                 adminKey = Files.readString(keyFile).strip();
             }
             for (int i = 1; i < NODES; i++) {
-                nodes.set(i, ServiceProcess.start(directory.resolve("node-" + (i + 1)), database));
+                nodes.start(i);
             }
-            Api first = nodes.get(0).api();
+            Api first = nodes.process(0).api();
             var created = first.post(adminKey, "/api/v1/credits/admin/api-keys",
                     "{\"user_id\":\"reliability\",\"role\":\"service\",\"label\":\"reliability\"}");
             assertThat(created.status()).as(created.body()).isEqualTo(201);
@@ -133,36 +144,90 @@ class ReliabilityTest {
                         return null;
                     });
                 }
-                inject(fault, postgres, nodes, directory, database, start, end, faults);
+                inject(fault, postgres, proxy, nodes, start, end, faults);
             }
             // every node up again for the checker
             for (int i = 0; i < NODES; i++) {
-                if (!nodes.get(i).process().isAlive()) {
-                    nodes.set(i, ServiceProcess.start(directory.resolve("node-" + (i + 1)), database));
+                if (!nodes.process(i).process().isAlive()) {
+                    nodes.start(i);
                 }
             }
             List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
             for (int i = 0; i < NODES; i++) {
-                nodes.get(i).stop();
+                nodes.process(i).stop();
             }
             return new Scenario(fault, new ArrayList<>(operations), faults, violations);
         }
     }
 
+    /**
+     * The three nodes: node 3 reaches the database through the proxy (the partition scenario cuts it), the others
+     * directly; each client's requests give up after {@link #CLIENT_TIMEOUT}.
+     */
+    private static final class Nodes {
+        private final Path directory;
+        private final DebianPostgres postgres;
+        private final LoopbackProxy proxy;
+        private final AtomicReferenceArray<ServiceProcess> processes = new AtomicReferenceArray<>(NODES);
+        private final AtomicReferenceArray<Api> clients = new AtomicReferenceArray<>(NODES);
+
+        Nodes(Path directory, DebianPostgres postgres, LoopbackProxy proxy) {
+            this.directory = directory;
+            this.postgres = postgres;
+            this.proxy = proxy;
+        }
+
+        void start(int i) throws Exception {
+            String url = i == NODES - 1 ? DebianPostgres.jdbcUrl(proxy.port()) : postgres.jdbcUrl();
+            var node = ServiceProcess.start(directory.resolve("node-" + (i + 1)), Map.of("SPRING_DATASOURCE_URL", url,
+                    "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD),
+                    IDEMPOTENCY_WAIT);
+            processes.set(i, node);
+            clients.set(i, node.api().withTimeout(CLIENT_TIMEOUT));
+        }
+
+        ServiceProcess process(int i) {
+            return processes.get(i);
+        }
+
+        Api client(int i) {
+            return clients.get(i);
+        }
+
+        void signal(int i, String signal) throws Exception {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(i).process().pid())).start().waitFor();
+        }
+    }
+
     /** The fault, on the test's thread while the clients run: at a third of the load, healed at half of it. */
-    private static void inject(String fault, DebianPostgres postgres, AtomicReferenceArray<ServiceProcess> nodes, Path directory,
-                               Map<String, String> database, long start, long end, List<String> faults) throws Exception {
+    private static void inject(String fault, DebianPostgres postgres, LoopbackProxy proxy, Nodes nodes,
+                               long start, long end, List<String> faults) throws Exception {
         long third = start + (end - start) / 3;
         long half = start + (end - start) / 2;
         sleepUntil(third);
         switch (fault) {
             case "none" -> faults.add("none");
             case "node-kill" -> {
-                nodes.get(1).process().destroyForcibly().waitFor();
+                nodes.process(1).process().destroyForcibly().waitFor();
                 faults.add("kill -9 node 2 at " + secondsSince(start));
                 sleepUntil(half);
-                nodes.set(1, ServiceProcess.start(directory.resolve("node-2"), database));
+                nodes.start(1);
                 faults.add("node 2 restarted, healthy at " + secondsSince(start));
+            }
+            case "pause" -> {
+                nodes.signal(1, "STOP");
+                faults.add("SIGSTOP node 2 at " + secondsSince(start));
+                sleepUntil(half);
+                nodes.signal(1, "CONT");
+                faults.add("SIGCONT at " + secondsSince(start) + " (client time-out " + CLIENT_TIMEOUT.toSeconds()
+                        + " s, idempotency wait 2 s)");
+            }
+            case "partition" -> {
+                proxy.cut();
+                faults.add("node 3 cut from PostgreSQL at " + secondsSince(start));
+                sleepUntil(half);
+                proxy.heal();
+                faults.add("healed at " + secondsSince(start));
             }
             case "postgres-kill" -> {
                 postgres.kill();
@@ -177,7 +242,7 @@ class ReliabilityTest {
     }
 
     /** One operation, retried with the same key on the next node while its outcome is unknown. */
-    private static Operation operate(Random random, AtomicReferenceArray<ServiceProcess> nodes, String serviceKey,
+    private static Operation operate(Random random, Nodes nodes, String serviceKey,
                                      List<String> users, long n) {
         String user = random.nextInt(4) == 0 ? users.get(random.nextInt(HOT_USERS)) : users.get(random.nextInt(users.size()));
         Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
@@ -203,7 +268,7 @@ class ReliabilityTest {
         for (int attempt = 1; ; attempt++) {
             Outcome outcome;
             try {
-                var response = nodes.get(node).api().post(serviceKey, path, body, Map.of("Idempotency-Key", key));
+                var response = nodes.client(node).post(serviceKey, path, body, Map.of("Idempotency-Key", key));
                 outcome = response.status() < 300 ? Outcome.OK : response.status() < 500 && response.status() != 409
                         ? Outcome.FAILED : Outcome.UNKNOWN;
             } catch (UncheckedIOException | IllegalStateException noAnswer) {
