@@ -39,9 +39,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * passes them again).
  * <p>
  * The checker, at the end of each scenario: the service's own ledger check (balance = Σ ledger, held = Σ open
- * holds, for every account); every acknowledged deduct and allocation is in the ledger exactly once, a refused
- * one not at all, an unknown one at most once; every acknowledged usage event is recorded once and charged by
- * exactly one ledger row; no account below zero.
+ * holds, for every account); every acknowledged deduct, allocation and refund is in the ledger exactly once, a
+ * refused one not at all, an unknown one at most once; every acknowledged usage event is recorded once and
+ * charged by exactly one ledger row; every acknowledged hold capture charged once (an unknown one at most once);
+ * the coupon's use count equals its redemptions, within its limit, one per user; no account below zero.
  * <p>
  * {@code ./mvnw -B test -Dtest=ReliabilityTest -Dexcluded.groups=none} runs every scenario;
  * {@code -Dcreditmeter.reliability.faults=node-kill} one, {@code -Dcreditmeter.reliability.seconds=60} the load
@@ -62,11 +63,15 @@ class ReliabilityTest {
     private static final int USERS = 200;
     private static final int HOT_USERS = 3;
 
-    enum Kind { DEDUCT, ALLOCATE, TRACK }
+    enum Kind { DEDUCT, ALLOCATE, REFUND, TRACK, HOLD, REDEEM }
+
+    /** Coupon redemptions: a code for this many users, so that the limit is reached during the load. */
+    private static final int COUPON_USES = 50;
 
     enum Outcome { OK, FAILED, UNKNOWN }
 
-    record Operation(Kind kind, String key, String user, Outcome outcome, int attempts) {
+    /** {@code holdId} is the hold of a HOLD operation (placed, then captured), null for the others. */
+    record Operation(Kind kind, String key, String user, Outcome outcome, int attempts, Long holdId) {
     }
 
     @Test
@@ -127,6 +132,9 @@ class ReliabilityTest {
                         "{\"user_id\":\"" + user + "\",\"amount\":50,\"source\":\"reliability\"}");
                 assertThat(funded.status()).as(funded.body()).isEqualTo(200);
             }
+            var coupon = first.post(adminKey, "/api/v1/credits/coupons/create",
+                    "{\"code\":\"RELIABILITY\",\"coupon_type\":\"credit_bonus\",\"value\":1,\"max_uses\":" + COUPON_USES + "}");
+            assertThat(coupon.status()).as(coupon.body()).isEqualTo(200);
 
             var operations = new ConcurrentLinkedQueue<Operation>();
             var faults = new ArrayList<String>();
@@ -153,6 +161,7 @@ class ReliabilityTest {
                 }
             }
             List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
+            violations.addAll(checkCoupon(postgres));
             for (int i = 0; i < NODES; i++) {
                 nodes.process(i).stop();
             }
@@ -247,9 +256,20 @@ class ReliabilityTest {
         String user = random.nextInt(4) == 0 ? users.get(random.nextInt(HOT_USERS)) : users.get(random.nextInt(users.size()));
         Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
         String key = kind.name().toLowerCase() + "-" + n;
+        if (kind == Kind.HOLD) {
+            return holdThenCapture(random, nodes, serviceKey, user, key);
+        }
         String path;
         String body;
         switch (kind) {
+            case REFUND -> {
+                path = "/api/v1/credits/refund";
+                body = "{\"user_id\":\"" + user + "\",\"amount\":0.02,\"reason\":\"reliability\"}";
+            }
+            case REDEEM -> {
+                path = "/api/v1/credits/coupons/redeem";
+                body = "{\"user_id\":\"" + user + "\",\"code\":\"RELIABILITY\"}";
+            }
             case DEDUCT -> {
                 path = "/api/v1/credits/deduct";
                 body = "{\"user_id\":\"" + user + "\",\"amount\":0.0" + (1 + random.nextInt(5)) + ",\"service\":\"reliability\"}";
@@ -264,22 +284,66 @@ class ReliabilityTest {
                         + "\"input_tokens\":10,\"output_tokens\":5,\"event_id\":\"" + key + "\"}";
             }
         }
+        var sent = send(random, nodes, serviceKey, path, body, key);
+        return new Operation(kind, key, user, sent.outcome(), sent.attempts(), null);
+    }
+
+    /** Places a hold of 0.05, then captures 0.03 of it; the operation's outcome is the capture's. */
+    private static Operation holdThenCapture(Random random, Nodes nodes, String serviceKey, String user, String key) {
+        var placed = send(random, nodes, serviceKey, "/api/v1/credits/holds",
+                "{\"user_id\":\"" + user + "\",\"amount\":0.05,\"ttl_seconds\":120}", key + "-place");
+        if (placed.outcome() != Outcome.OK) {
+            return new Operation(Kind.HOLD, key, user, placed.outcome(), placed.attempts(), null);
+        }
+        long holdId = placed.body().path("hold_id").asLong();
+        var captured = send(random, nodes, serviceKey, "/api/v1/credits/holds/" + holdId + "/capture",
+                "{\"amount\":0.03}", key + "-capture");
+        return new Operation(Kind.HOLD, key, user, captured.outcome(), placed.attempts() + captured.attempts(), holdId);
+    }
+
+    private record Sent(Outcome outcome, int attempts, tools.jackson.databind.JsonNode body) {
+    }
+
+    /** One request, sent again with the same key to the next node while its outcome is unknown, five times at most. */
+    private static Sent send(Random random, Nodes nodes, String serviceKey, String path, String body, String key) {
         int node = random.nextInt(NODES);
         for (int attempt = 1; ; attempt++) {
             Outcome outcome;
+            Api.Response response = null;
             try {
-                var response = nodes.client(node).post(serviceKey, path, body, Map.of("Idempotency-Key", key));
+                response = nodes.client(node).post(serviceKey, path, body, Map.of("Idempotency-Key", key));
                 outcome = response.status() < 300 ? Outcome.OK : response.status() < 500 && response.status() != 409
                         ? Outcome.FAILED : Outcome.UNKNOWN;
             } catch (UncheckedIOException | IllegalStateException noAnswer) {
                 outcome = Outcome.UNKNOWN;
             }
             if (outcome != Outcome.UNKNOWN || attempt == 5) {
-                return new Operation(kind, key, user, outcome, attempt);
+                return new Sent(outcome, attempt, outcome == Outcome.OK ? response.json() : null);
             }
             node = (node + 1) % NODES;
             sleep(200L * attempt);
         }
+    }
+
+    /** The coupon's use count is its redemptions, within its limit, and no user redeemed it twice. */
+    private static List<String> checkCoupon(DebianPostgres postgres) throws Exception {
+        List<String> violations = new ArrayList<>();
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+             var statement = connection.createStatement();
+             var row = statement.executeQuery("select c.used_count, c.max_uses, count(r.*), count(distinct r.user_id)"
+                     + " from coupon_codes c left join coupon_redemptions r on r.code = c.code"
+                     + " where c.code = 'RELIABILITY' group by c.used_count, c.max_uses")) {
+            row.next();
+            long used = row.getLong(1);
+            long max = row.getLong(2);
+            long redemptions = row.getLong(3);
+            long users = row.getLong(4);
+            if (used != redemptions || used > max || users != redemptions) {
+                violations.add("coupon used_count " + used + ", max_uses " + max + ", redemptions " + redemptions
+                        + " by " + users + " users");
+            }
+        }
+        return violations;
     }
 
     private static List<String> check(Api api, String adminKey, DebianPostgres postgres, List<Operation> operations) throws Exception {
@@ -290,6 +354,7 @@ class ReliabilityTest {
         }
         Map<String, Long> ledgerRows = new HashMap<>();
         Map<String, Long> eventCharges = new HashMap<>();
+        Map<Long, Long> holdCharges = new HashMap<>();
         long negative;
         try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
              var statement = connection.createStatement()) {
@@ -303,6 +368,12 @@ class ReliabilityTest {
                     + " left join credit_transactions t on t.usage_event_id = e.id group by e.id, e.event_id")) {
                 while (rows.next()) {
                     eventCharges.merge(rows.getString(1), rows.getLong(2), Long::sum);
+                }
+            }
+            try (var rows = statement.executeQuery("select cast(metadata ->> 'hold_id' as bigint), count(*) from credit_transactions"
+                    + " where metadata ? 'hold_id' group by 1")) {
+                while (rows.next()) {
+                    holdCharges.put(rows.getLong(1), rows.getLong(2));
                 }
             }
             try (var rows = statement.executeQuery("select count(*) from credit_accounts where allowance_micros + bonus_micros < 0")) {
@@ -322,6 +393,16 @@ class ReliabilityTest {
                     violations.add("event " + op.key() + " charged " + charges + " times");
                 }
                 continue;
+            }
+            if (op.kind() == Kind.HOLD) {
+                long charges = op.holdId() == null ? 0 : holdCharges.getOrDefault(op.holdId(), 0L);
+                if (op.outcome() == Outcome.OK ? charges != 1 : charges > 1) {
+                    violations.add(op.outcome() + " capture of hold " + op.holdId() + " charged " + charges + " times");
+                }
+                continue;
+            }
+            if (op.kind() == Kind.REDEEM) {
+                continue; // checkCoupon: the use count against the redemptions and the limit
             }
             long rows = ledgerRows.getOrDefault(op.key(), 0L);
             switch (op.outcome()) {
