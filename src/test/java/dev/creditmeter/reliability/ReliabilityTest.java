@@ -1,6 +1,7 @@
 package dev.creditmeter.reliability;
 
 import dev.creditmeter.Api;
+import dev.creditmeter.FakeOpenRouter;
 import dev.creditmeter.ServiceProcess;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * holds, for every account); every acknowledged deduct, allocation and refund is in the ledger exactly once, a
  * refused one not at all, an unknown one at most once; every acknowledged usage event is recorded once and
  * charged by exactly one ledger row; every acknowledged hold capture charged once (an unknown one at most once);
+ * every acknowledged gateway call (against the fake OpenRouter of the test's JVM) charged once;
  * the coupon's use count equals its redemptions, within its limit, one per user; no account below zero.
  * <p>
  * {@code ./mvnw -B test -Dtest=ReliabilityTest -Dexcluded.groups=none} runs every scenario;
@@ -63,15 +65,21 @@ class ReliabilityTest {
     private static final int USERS = 200;
     private static final int HOT_USERS = 3;
 
-    enum Kind { DEDUCT, ALLOCATE, REFUND, TRACK, HOLD, REDEEM }
+    enum Kind { DEDUCT, ALLOCATE, REFUND, TRACK, HOLD, REDEEM, GATEWAY }
+
+    /** Users who also call the gateway with keys of their own (the gateway charges the caller). */
+    private static final int GATEWAY_USERS = 20;
 
     /** Coupon redemptions: a code for this many users, so that the limit is reached during the load. */
     private static final int COUPON_USES = 50;
 
     enum Outcome { OK, FAILED, UNKNOWN }
 
-    /** {@code holdId} is the hold of a HOLD operation (placed, then captured), null for the others. */
-    record Operation(Kind kind, String key, String user, Outcome outcome, int attempts, Long holdId) {
+    /**
+     * {@code holdId} is the hold of a HOLD operation (placed, then captured); {@code reference} the completion id
+     * of an acknowledged GATEWAY call; null for the others.
+     */
+    record Operation(Kind kind, String key, String user, Outcome outcome, int attempts, Long holdId, String reference) {
     }
 
     @Test
@@ -132,6 +140,13 @@ class ReliabilityTest {
                         "{\"user_id\":\"" + user + "\",\"amount\":50,\"source\":\"reliability\"}");
                 assertThat(funded.status()).as(funded.body()).isEqualTo(200);
             }
+            var gatewayKeys = new HashMap<String, String>();
+            for (String user : users.subList(0, GATEWAY_USERS)) {
+                var key = first.post(adminKey, "/api/v1/credits/admin/api-keys",
+                        "{\"user_id\":\"" + user + "\",\"role\":\"user\",\"label\":\"reliability\"}");
+                assertThat(key.status()).as(key.body()).isEqualTo(201);
+                gatewayKeys.put(user, key.json().path("key").asString());
+            }
             var coupon = first.post(adminKey, "/api/v1/credits/coupons/create",
                     "{\"code\":\"RELIABILITY\",\"coupon_type\":\"credit_bonus\",\"value\":1,\"max_uses\":" + COUPON_USES + "}");
             assertThat(coupon.status()).as(coupon.body()).isEqualTo(200);
@@ -147,7 +162,7 @@ class ReliabilityTest {
                     clients.submit(() -> {
                         var random = new Random(seed);
                         while (System.nanoTime() < end) {
-                            operations.add(operate(random, nodes, serviceKey, users, sequence.incrementAndGet()));
+                            operations.add(operate(random, nodes, serviceKey, gatewayKeys, users, sequence.incrementAndGet()));
                         }
                         return null;
                     });
@@ -189,8 +204,9 @@ class ReliabilityTest {
         void start(int i) throws Exception {
             String url = i == NODES - 1 ? DebianPostgres.jdbcUrl(proxy.port()) : postgres.jdbcUrl();
             var node = ServiceProcess.start(directory.resolve("node-" + (i + 1)), Map.of("SPRING_DATASOURCE_URL", url,
-                    "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD),
-                    IDEMPOTENCY_WAIT);
+                    "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD,
+                    "CREDITMETER_OPENROUTER_BASE_URL", FakeOpenRouter.baseUrl(),
+                    "CREDITMETER_OPENROUTER_PLATFORM_KEY", FakeOpenRouter.PLATFORM_KEY), IDEMPOTENCY_WAIT);
             processes.set(i, node);
             clients.set(i, node.api().withTimeout(CLIENT_TIMEOUT));
         }
@@ -251,13 +267,16 @@ class ReliabilityTest {
     }
 
     /** One operation, retried with the same key on the next node while its outcome is unknown. */
-    private static Operation operate(Random random, Nodes nodes, String serviceKey,
+    private static Operation operate(Random random, Nodes nodes, String serviceKey, Map<String, String> gatewayKeys,
                                      List<String> users, long n) {
         String user = random.nextInt(4) == 0 ? users.get(random.nextInt(HOT_USERS)) : users.get(random.nextInt(users.size()));
         Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
         String key = kind.name().toLowerCase() + "-" + n;
         if (kind == Kind.HOLD) {
             return holdThenCapture(random, nodes, serviceKey, user, key);
+        }
+        if (kind == Kind.GATEWAY) {
+            return gatewayCall(random, nodes, gatewayKeys, users, key);
         }
         String path;
         String body;
@@ -285,7 +304,28 @@ class ReliabilityTest {
             }
         }
         var sent = send(random, nodes, serviceKey, path, body, key);
-        return new Operation(kind, key, user, sent.outcome(), sent.attempts(), null);
+        return new Operation(kind, key, user, sent.outcome(), sent.attempts(), null, null);
+    }
+
+    /**
+     * A chat completion through the gateway against the fake OpenRouter of this JVM, by a user with a key of its
+     * own. The gateway takes no idempotency key (a retried call is a second call), so this is sent once: its
+     * outcome is what the checker accounts for, by the completion id that the usage event records.
+     */
+    private static Operation gatewayCall(Random random, Nodes nodes, Map<String, String> gatewayKeys, List<String> users,
+                                         String key) {
+        String user = users.get(random.nextInt(GATEWAY_USERS));
+        Outcome outcome;
+        String reference = null;
+        try {
+            var response = nodes.client(random.nextInt(NODES)).post(gatewayKeys.get(user), "/v1/chat/completions",
+                    "{\"model\":\"reliability/model\",\"messages\":[{\"role\":\"user\",\"content\":\"" + key + "\"}]}");
+            outcome = response.status() < 300 ? Outcome.OK : response.status() < 500 ? Outcome.FAILED : Outcome.UNKNOWN;
+            reference = outcome == Outcome.OK ? response.json().path("id").asString() : null;
+        } catch (UncheckedIOException | IllegalStateException noAnswer) {
+            outcome = Outcome.UNKNOWN;
+        }
+        return new Operation(Kind.GATEWAY, key, user, outcome, 1, null, reference);
     }
 
     /** Places a hold of 0.05, then captures 0.03 of it; the operation's outcome is the capture's. */
@@ -293,12 +333,12 @@ class ReliabilityTest {
         var placed = send(random, nodes, serviceKey, "/api/v1/credits/holds",
                 "{\"user_id\":\"" + user + "\",\"amount\":0.05,\"ttl_seconds\":120}", key + "-place");
         if (placed.outcome() != Outcome.OK) {
-            return new Operation(Kind.HOLD, key, user, placed.outcome(), placed.attempts(), null);
+            return new Operation(Kind.HOLD, key, user, placed.outcome(), placed.attempts(), null, null);
         }
         long holdId = placed.body().path("hold_id").asLong();
         var captured = send(random, nodes, serviceKey, "/api/v1/credits/holds/" + holdId + "/capture",
                 "{\"amount\":0.03}", key + "-capture");
-        return new Operation(Kind.HOLD, key, user, captured.outcome(), placed.attempts() + captured.attempts(), holdId);
+        return new Operation(Kind.HOLD, key, user, captured.outcome(), placed.attempts() + captured.attempts(), holdId, null);
     }
 
     private record Sent(Outcome outcome, int attempts, tools.jackson.databind.JsonNode body) {
@@ -355,6 +395,7 @@ class ReliabilityTest {
         Map<String, Long> ledgerRows = new HashMap<>();
         Map<String, Long> eventCharges = new HashMap<>();
         Map<Long, Long> holdCharges = new HashMap<>();
+        Map<String, Long> gatewayCharges = new HashMap<>();
         long negative;
         try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
              var statement = connection.createStatement()) {
@@ -374,6 +415,12 @@ class ReliabilityTest {
                     + " where metadata ? 'hold_id' group by 1")) {
                 while (rows.next()) {
                     holdCharges.put(rows.getLong(1), rows.getLong(2));
+                }
+            }
+            try (var rows = statement.executeQuery("select e.metadata ->> 'request_id', count(t.id) from usage_events e"
+                    + " join credit_transactions t on t.usage_event_id = e.id where e.service = 'gateway' group by 1")) {
+                while (rows.next()) {
+                    gatewayCharges.put(rows.getString(1), rows.getLong(2));
                 }
             }
             try (var rows = statement.executeQuery("select count(*) from credit_accounts where allowance_micros + bonus_micros < 0")) {
@@ -403,6 +450,13 @@ class ReliabilityTest {
             }
             if (op.kind() == Kind.REDEEM) {
                 continue; // checkCoupon: the use count against the redemptions and the limit
+            }
+            if (op.kind() == Kind.GATEWAY) {
+                long charges = op.reference() == null ? 0 : gatewayCharges.getOrDefault(op.reference(), 0L);
+                if (op.outcome() == Outcome.OK && charges != 1) {
+                    violations.add("acknowledged gateway call " + op.reference() + " charged " + charges + " times");
+                }
+                continue;
             }
             long rows = ledgerRows.getOrDefault(op.key(), 0L);
             switch (op.outcome()) {
