@@ -117,71 +117,77 @@ class ReliabilityTest {
         try (var postgres = DebianPostgres.start(directory.resolve("postgres"));
              var proxy = new LoopbackProxy(postgres.port())) {
             var nodes = new Nodes(directory, postgres, proxy);
-            nodes.start(0);
-            String adminKey;
-            try (var keys = Files.list(directory.resolve("node-1"))) {
-                Path keyFile = keys.filter(p -> p.getFileName().toString().startsWith("admin-")).findFirst().orElseThrow();
-                adminKey = Files.readString(keyFile).strip();
+            try {
+                return load(fault, directory, postgres, proxy, nodes);
+            } finally {
+                nodes.stopAll();
             }
-            for (int i = 1; i < NODES; i++) {
+        }
+    }
+
+    private Scenario load(String fault, Path directory, DebianPostgres postgres, LoopbackProxy proxy, Nodes nodes)
+            throws Exception {
+        nodes.start(0);
+        String adminKey;
+        try (var keys = Files.list(directory.resolve("node-1"))) {
+            Path keyFile = keys.filter(p -> p.getFileName().toString().startsWith("admin-")).findFirst().orElseThrow();
+            adminKey = Files.readString(keyFile).strip();
+        }
+        for (int i = 1; i < NODES; i++) {
+            nodes.start(i);
+        }
+        Api first = nodes.process(0).api();
+        var created = first.post(adminKey, "/api/v1/credits/admin/api-keys",
+                "{\"user_id\":\"reliability\",\"role\":\"service\",\"label\":\"reliability\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String serviceKey = created.json().path("key").asString();
+        List<String> users = new ArrayList<>();
+        for (int u = 0; u < USERS; u++) {
+            users.add(u < HOT_USERS ? "hot-" + u : "user-" + u);
+        }
+        for (String user : users) {
+            var funded = first.post(adminKey, "/api/v1/credits/allocate",
+                    "{\"user_id\":\"" + user + "\",\"amount\":50,\"source\":\"reliability\"}");
+            assertThat(funded.status()).as(funded.body()).isEqualTo(200);
+        }
+        var gatewayKeys = new HashMap<String, String>();
+        for (String user : users.subList(0, GATEWAY_USERS)) {
+            var key = first.post(adminKey, "/api/v1/credits/admin/api-keys",
+                    "{\"user_id\":\"" + user + "\",\"role\":\"user\",\"label\":\"reliability\"}");
+            assertThat(key.status()).as(key.body()).isEqualTo(201);
+            gatewayKeys.put(user, key.json().path("key").asString());
+        }
+        var coupon = first.post(adminKey, "/api/v1/credits/coupons/create",
+                "{\"code\":\"RELIABILITY\",\"coupon_type\":\"credit_bonus\",\"value\":1,\"max_uses\":" + COUPON_USES + "}");
+        assertThat(coupon.status()).as(coupon.body()).isEqualTo(200);
+
+        var operations = new ConcurrentLinkedQueue<Operation>();
+        var faults = new ArrayList<String>();
+        var sequence = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(SECONDS);
+        try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int c = 0; c < CLIENTS; c++) {
+                long seed = c;
+                clients.submit(() -> {
+                    var random = new Random(seed);
+                    while (System.nanoTime() < end) {
+                        operations.add(operate(random, nodes, serviceKey, gatewayKeys, users, sequence.incrementAndGet()));
+                    }
+                    return null;
+                });
+            }
+            inject(fault, postgres, proxy, nodes, start, end, faults);
+        }
+        // every node up again for the checker
+        for (int i = 0; i < NODES; i++) {
+            if (!nodes.process(i).process().isAlive()) {
                 nodes.start(i);
             }
-            Api first = nodes.process(0).api();
-            var created = first.post(adminKey, "/api/v1/credits/admin/api-keys",
-                    "{\"user_id\":\"reliability\",\"role\":\"service\",\"label\":\"reliability\"}");
-            assertThat(created.status()).as(created.body()).isEqualTo(201);
-            String serviceKey = created.json().path("key").asString();
-            List<String> users = new ArrayList<>();
-            for (int u = 0; u < USERS; u++) {
-                users.add(u < HOT_USERS ? "hot-" + u : "user-" + u);
-            }
-            for (String user : users) {
-                var funded = first.post(adminKey, "/api/v1/credits/allocate",
-                        "{\"user_id\":\"" + user + "\",\"amount\":50,\"source\":\"reliability\"}");
-                assertThat(funded.status()).as(funded.body()).isEqualTo(200);
-            }
-            var gatewayKeys = new HashMap<String, String>();
-            for (String user : users.subList(0, GATEWAY_USERS)) {
-                var key = first.post(adminKey, "/api/v1/credits/admin/api-keys",
-                        "{\"user_id\":\"" + user + "\",\"role\":\"user\",\"label\":\"reliability\"}");
-                assertThat(key.status()).as(key.body()).isEqualTo(201);
-                gatewayKeys.put(user, key.json().path("key").asString());
-            }
-            var coupon = first.post(adminKey, "/api/v1/credits/coupons/create",
-                    "{\"code\":\"RELIABILITY\",\"coupon_type\":\"credit_bonus\",\"value\":1,\"max_uses\":" + COUPON_USES + "}");
-            assertThat(coupon.status()).as(coupon.body()).isEqualTo(200);
-
-            var operations = new ConcurrentLinkedQueue<Operation>();
-            var faults = new ArrayList<String>();
-            var sequence = new AtomicLong();
-            long start = System.nanoTime();
-            long end = start + TimeUnit.SECONDS.toNanos(SECONDS);
-            try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int c = 0; c < CLIENTS; c++) {
-                    long seed = c;
-                    clients.submit(() -> {
-                        var random = new Random(seed);
-                        while (System.nanoTime() < end) {
-                            operations.add(operate(random, nodes, serviceKey, gatewayKeys, users, sequence.incrementAndGet()));
-                        }
-                        return null;
-                    });
-                }
-                inject(fault, postgres, proxy, nodes, start, end, faults);
-            }
-            // every node up again for the checker
-            for (int i = 0; i < NODES; i++) {
-                if (!nodes.process(i).process().isAlive()) {
-                    nodes.start(i);
-                }
-            }
-            List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
-            violations.addAll(checkCoupon(postgres));
-            for (int i = 0; i < NODES; i++) {
-                nodes.process(i).stop();
-            }
-            return new Scenario(fault, new ArrayList<>(operations), faults, violations);
         }
+        List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
+        violations.addAll(checkCoupon(postgres));
+        return new Scenario(fault, new ArrayList<>(operations), faults, violations);
     }
 
     /**
@@ -217,6 +223,17 @@ class ReliabilityTest {
 
         Api client(int i) {
             return clients.get(i);
+        }
+
+        /** Every node that runs, stopped (a frozen one woken first), also when a scenario fails half-way. */
+        void stopAll() throws Exception {
+            for (int i = 0; i < NODES; i++) {
+                ServiceProcess node = processes.get(i);
+                if (node != null && node.process().isAlive()) {
+                    signal(i, "CONT");
+                    node.stop();
+                }
+            }
         }
 
         void signal(int i, String signal) throws Exception {
