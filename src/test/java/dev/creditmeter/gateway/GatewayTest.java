@@ -420,6 +420,23 @@ class GatewayTest extends ApiTest {
                 .containsExactly("captured");
     }
 
+    /** A conversation larger than the 64 KiB other routes take is forwarded: the gateway's limit is 2 MiB. */
+    @Test
+    void aLongConversationFitsTheGatewaysBodyLimit() {
+        String user = newUserId();
+        String model = newModel();
+        FakeOpenRouter.answerChat(model, new ChatAnswer(200, FakeOpenRouter.completion(model, 25_000, 5, "0.002"), 0));
+        String history = "h".repeat(100_000);
+
+        var response = api.post(keyFor(user, "user"), CHAT, "{\"model\":\"" + model + "\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"" + history + "\"}]}");
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(FakeOpenRouter.chatRequests(model)).singleElement()
+                .satisfies(r -> assertThat(r.body()).contains(history));
+        assertFigures(user, "4.9978", "0");
+    }
+
     @Test
     void aLegacyTextCompletionIsForwardedAndChargedLikeChat() {
         String user = newUserId();
