@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 
 /** A small HTTP client for the running service: real requests over loopback, JSON answers. */
-public final class Api {
+public final class Api implements AutoCloseable {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -29,6 +29,12 @@ public final class Api {
     private Api(String base, Duration timeout) {
         this.base = base;
         this.timeout = timeout;
+    }
+
+    /** Closes this client's connections. */
+    @Override
+    public void close() {
+        client.close();
     }
 
     /** The same service, with requests that give up after {@code timeout} (a client's view of a frozen node). */

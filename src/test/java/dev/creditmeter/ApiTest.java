@@ -51,6 +51,7 @@ public abstract class ApiTest {
         registry.add("creditmeter.security.jwt.issuer-uri", JWT::issuer);
         registry.add("creditmeter.security.jwt.jwk-set-uri", JWT::jwkSetUri);
         registry.add("creditmeter.idempotency.wait", () -> "2s");
+        registry.add("creditmeter.database.lock-timeout", () -> "2s");
         // Renewal tests call the job directly with a chosen time and rollover; the schedule must not race them.
         registry.add("creditmeter.tiers.renewal-initial-delay", () -> "1h");
         registry.add("creditmeter.openrouter.base-url", FakeOpenRouter::baseUrl);

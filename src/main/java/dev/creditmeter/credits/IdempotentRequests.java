@@ -27,7 +27,9 @@ import java.util.function.Supplier;
  * <p>The key is claimed by inserting its row in the same transaction as the work, and the response is
  * stored in that row before commit. A concurrent retry blocks on the uncommitted row and then replays
  * the committed answer, so parallel retries all get the same bytes. If the first request is still
- * running after {@code creditmeter.idempotency.wait}, the retry gets 409 instead of waiting longer.
+ * running after {@code creditmeter.idempotency.wait}, the retry gets 409 instead of waiting longer. That wait
+ * bounds every lock wait of the request's transaction; a lock of the work (an account another transaction
+ * keeps) that takes longer is the service being busy: a 503, and the key is free again.
  * Business refusals (insufficient credits, unknown account) are stored and replayed like successes.
  */
 @Service
@@ -90,27 +92,30 @@ public class IdempotentRequests {
             }));
         }
         byte[] hash = sha256(route + "\n" + json.writeValueAsString(request));
-        try {
-            return transactions.execute(status -> runOnce(caller, key, hash, gate, work));
-        } catch (DataAccessException e) {
-            if (e.getMostSpecificCause() instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
-                throw new ApiException(HttpStatus.CONFLICT,
-                        "A request with this Idempotency-Key is still being processed; retry later");
-            }
-            throw e;
-        }
+        return transactions.execute(status -> runOnce(caller, key, hash, gate, work));
     }
 
     private ResponseEntity<Object> runOnce(String caller, String key, byte[] hash,
                                            Supplier<Optional<ResponseEntity<Object>>> gate, Supplier<Reply> work) {
         jdbc.sql("select set_config('lock_timeout', :timeout, true)")
                 .param("timeout", wait.toMillis() + "ms").query().singleValue();
-        int claimed = jdbc.sql("""
-                        insert into idempotency_keys (caller, key, request_hash, status_code, content_type, response_body)
-                        values (:caller, :key, :hash, 0, '', ''::bytea)
-                        on conflict (caller, key) do nothing
-                        """)
-                .param("caller", caller).param("key", key).param("hash", hash).update();
+        int claimed;
+        try {
+            claimed = jdbc.sql("""
+                            insert into idempotency_keys (caller, key, request_hash, status_code, content_type, response_body)
+                            values (:caller, :key, :hash, 0, '', ''::bytea)
+                            on conflict (caller, key) do nothing
+                            """)
+                    .param("caller", caller).param("key", key).param("hash", hash).update();
+        } catch (DataAccessException e) {
+            // Only a wait for the key is this conflict: a lock the work waits for too long is the service being
+            // busy (a 503 from the web layer), and the rolled-back claim leaves the key free for the retry.
+            if (e.getMostSpecificCause() instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
+                throw new ApiException(HttpStatus.CONFLICT,
+                        "A request with this Idempotency-Key is still being processed; retry later");
+            }
+            throw e;
+        }
         if (claimed == 0) {
             return replay(caller, key, hash);
         }

@@ -21,11 +21,16 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Recognises a failure that means "the database cannot be reached right now" and answers it with a 503
  * and {@code Retry-After}: the request was fine, the service will be again in a moment, and a client
- * that retries is doing the right thing. Everything else stays a 500.
+ * that retries is doing the right thing. Everything else stays a 500. The answer says which of two cases it
+ * is: the database is unavailable (unreachable, going away, a connection lost), or it answers but the service
+ * is busy (every pooled connection in use for the pool's connection timeout, or a lock held by another
+ * transaction for longer than {@code creditmeter.database.lock-timeout}). Either way nothing was done.
  *
  * <p>The pool's connection timeout bounds how long a request waits for this answer, so it comes within
  * a second or so rather than after the pool's default 30 s.
@@ -33,6 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DatabaseUnavailable {
 
     static final String DETAIL = "The database is unavailable; retry shortly";
+    static final String BUSY = "The service is busy; retry shortly";
     static final int RETRY_AFTER_SECONDS = 1;
 
     private static final Logger log = LoggerFactory.getLogger(DatabaseUnavailable.class);
@@ -42,6 +48,9 @@ final class DatabaseUnavailable {
     private static final AtomicLong unlogged = new AtomicLong();
     /** PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting up or shutting down). */
     private static final Set<String> SERVER_GOING_AWAY = Set.of("57P01", "57P02", "57P03");
+    /** PostgreSQL: a lock wait longer than lock_timeout. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+    private static final Pattern POOL_COUNTS = Pattern.compile("\\(total=(\\d+), active=(\\d+)");
 
     private DatabaseUnavailable() {
     }
@@ -71,7 +80,8 @@ final class DatabaseUnavailable {
                 return t;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(sql.getSQLState()))) {
+                    && (sql.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(sql.getSQLState())
+                    || LOCK_NOT_AVAILABLE.equals(sql.getSQLState()))) {
                 return t;
             }
             // A statement or commit that failed on a lost connection is rolled back, and the rollback fails
@@ -98,7 +108,7 @@ final class DatabaseUnavailable {
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS))
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, DETAIL));
+                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, detail(failure)));
     }
 
     /** For failures outside Spring MVC, where no response entity can be returned. */
@@ -106,7 +116,27 @@ final class DatabaseUnavailable {
         logRateLimited(failure);
         response.resetBuffer();
         response.setHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS));
-        problems.write(response, HttpStatus.SERVICE_UNAVAILABLE, DETAIL);
+        problems.write(response, HttpStatus.SERVICE_UNAVAILABLE, detail(failure));
+    }
+
+    static String detail(Throwable failure) {
+        return busy(cause(failure)) ? BUSY : DETAIL;
+    }
+
+    /**
+     * A lock wait that timed out, or the pool timing out while it had connections, every one of them in use (its
+     * message counts them: "... (total=16, active=16, idle=0, waiting=3)"); with the database gone the pool has
+     * dropped its connections.
+     */
+    private static boolean busy(Throwable shown) {
+        if (shown instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
+            return true;
+        }
+        if (shown instanceof SQLTransientConnectionException timeout && timeout.getMessage() != null) {
+            Matcher counts = POOL_COUNTS.matcher(timeout.getMessage());
+            return counts.find() && Integer.parseInt(counts.group(1)) > 0 && counts.group(1).equals(counts.group(2));
+        }
+        return false;
     }
 
     private static void logRateLimited(Throwable failure) {
@@ -116,19 +146,22 @@ final class DatabaseUnavailable {
             unlogged.incrementAndGet();
             return;
         }
-        log.warn("Database unavailable, answering 503 ({} more since the last warning): {}",
-                unlogged.getAndSet(0), describe(failure));
+        log.warn("{}, answering 503 ({} more since the last warning): {}",
+                busy(cause(failure)) ? "Service busy" : "Database unavailable", unlogged.getAndSet(0), describe(failure));
     }
 
-    /** What the driver or the pool said (type, SQLState, message): a refused connection reads unlike a crash. */
-    private static String describe(Throwable failure) {
+    /** The evidence, unwrapped from Spring's exception for a connection the pool did not give. */
+    private static Throwable cause(Throwable failure) {
         Throwable shown = evidence(failure);
         if (shown instanceof CannotGetJdbcConnectionException && shown.getCause() != null) {
             shown = shown.getCause();
         }
-        if (shown == null) {
-            shown = failure;
-        }
+        return shown == null ? failure : shown;
+    }
+
+    /** What the driver or the pool said (type, SQLState, message): a refused connection reads unlike a crash. */
+    private static String describe(Throwable failure) {
+        Throwable shown = cause(failure);
         String state = shown instanceof SQLException sql ? " [" + sql.getSQLState() + "]" : "";
         return shown.getClass().getName() + state + ": " + shown.getMessage();
     }

@@ -83,7 +83,7 @@ class OpenApiConfiguration {
                     "413", "Request body too large",
                     "422", "Validation failed (also an unknown field or query parameter); `errors` names the fields",
                     "500", "An unexpected error; the body carries no exception text",
-                    "503", "The database is unavailable; retry after `Retry-After` seconds");
+                    "503", "The database is unavailable or the service is busy; retry after `Retry-After` seconds");
             standard.forEach((code, description) -> {
                 if (operation.getResponses() != null && !operation.getResponses().containsKey(code)) {
                     operation.getResponses().addApiResponse(code, problemResponse(description));

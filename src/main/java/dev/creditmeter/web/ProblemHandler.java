@@ -56,6 +56,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(DataAccessException.class)
     ResponseEntity<Object> dataAccess(DataAccessException e) {
+        if (DatabaseUnavailable.causedBy(e)) { // a lock wait beyond lock_timeout comes as an uncategorized one
+            return DatabaseUnavailable.response(e);
+        }
         if (e.getMostSpecificCause() instanceof SQLException sql && "22003".equals(sql.getSQLState())) {
             return problem(HttpStatus.BAD_REQUEST, "The amount would take the balance beyond its limit", List.of());
         }

@@ -115,4 +115,38 @@ class IdempotencyTest extends ApiTest {
         assertThat(after.status()).isEqualTo(200);
         assertThat(after.json().path("balance").decimalValue()).isEqualByComparingTo("5");
     }
+
+    /**
+     * Found by the reliability harness (pool-exhaustion): a request whose account another transaction kept locked
+     * waited the idempotency wait and then was told that its key was "still being processed", which it was not.
+     * It is a 503 (busy, retry), the key is free again, and the retry is charged once.
+     */
+    @Test
+    void aLockedAccountIsBusyNotAKeyStillBeingProcessed() throws Exception {
+        String user = newUserId();
+        allocate(user, "1");
+        String key = "locked-" + user;
+        try (Connection other = dataSource.getConnection()) {
+            other.setAutoCommit(false);
+            try (var lock = other.prepareStatement("select 1 from credit_accounts where user_id = ? for update")) {
+                lock.setString(1, user);
+                lock.executeQuery().close();
+            }
+
+            var keyed = deduct(adminKey(), user, "1", Map.of("Idempotency-Key", key));
+            var unkeyed = deduct(adminKey(), user, "1", Map.of());
+
+            for (var response : java.util.List.of(keyed, unkeyed)) {
+                assertThat(response.status()).as(response.body()).isEqualTo(503);
+                assertThat(response.detail()).isEqualTo("The service is busy; retry shortly");
+                assertThat(response.header("Retry-After")).isEqualTo("1");
+            }
+            other.rollback();
+        }
+        var retried = deduct(adminKey(), user, "1", Map.of("Idempotency-Key", key));
+        var replayed = deduct(adminKey(), user, "1", Map.of("Idempotency-Key", key));
+        assertThat(retried.status()).isEqualTo(200);
+        assertThat(replayed.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(balanceOf(user).path("balance").decimalValue()).isEqualByComparingTo("5");
+    }
 }

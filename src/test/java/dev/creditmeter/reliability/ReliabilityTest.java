@@ -33,18 +33,26 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code Idempotency-Key} or {@code event_id} on another node, up to five times; a client gives up on an answer
  * after 5 s.
  * <p>
+ * The workload: deducts, allocations, refunds, tracks, batches of five events, holds placed and captured, coupon
+ * redemptions (one code, limited to 50 uses) and gateway calls; 40 users' periods end during the first half of
+ * the load, and every node renews every second.
+ * <p>
  * Faults, one per scenario, at a third of the load and healed at half of it: {@code node-kill} ({@code kill -9}
  * of node 2, restarted), {@code postgres-kill} ({@code kill -9} of the postmaster, restarted on its data),
- * {@code pause} (node 2 frozen with SIGSTOP, longer than the idempotency wait, then SIGCONT) and
- * {@code partition} (node 3 reaches PostgreSQL through a {@link LoopbackProxy}, which stops passing bytes, then
- * passes them again).
+ * {@code pause} (node 2 frozen with SIGSTOP, longer than the idempotency wait and the holds' TTL, then SIGCONT),
+ * {@code pool-exhaustion} (a session keeps the hot users' accounts locked while the nodes run with pools of 4:
+ * the requests waiting for them take every connection), {@code clock-jump} (node 2's {@link JumpingClock} 40 days
+ * ahead, past every period and hold, then back) and {@code partition} (node 3 reaches PostgreSQL through a
+ * {@link LoopbackProxy}, which stops passing bytes, then passes them again).
  * <p>
  * The checker, at the end of each scenario: the service's own ledger check (balance = Σ ledger, held = Σ open
  * holds, for every account); every acknowledged deduct, allocation and refund is in the ledger exactly once, a
- * refused one not at all, an unknown one at most once; every acknowledged usage event is recorded once and
- * charged by exactly one ledger row; every acknowledged hold capture charged once (an unknown one at most once);
- * every acknowledged gateway call (against the fake OpenRouter of the test's JVM) charged once;
- * the coupon's use count equals its redemptions, within its limit, one per user; no account below zero.
+ * refused one not at all, an unknown one at most once; every acknowledged usage event (tracked or in a batch) is
+ * recorded once and charged by exactly one ledger row, any other at most once; every acknowledged hold capture
+ * charged once (an unknown one at most once); every acknowledged gateway call (against the fake OpenRouter of the
+ * test's JVM) charged once; the coupon's use count equals its redemptions, within its limit, one per user; no
+ * account below zero; no account renewed twice into the same period, and every account whose period ended
+ * renewed.
  * <p>
  * {@code ./mvnw -B test -Dtest=ReliabilityTest -Dexcluded.groups=none} runs every scenario;
  * {@code -Dcreditmeter.reliability.faults=node-kill} one, {@code -Dcreditmeter.reliability.seconds=60} the load
@@ -55,7 +63,7 @@ class ReliabilityTest {
 
     private static final int SECONDS = Integer.getInteger("creditmeter.reliability.seconds", 60);
     private static final List<String> FAULTS = List.of(System.getProperty("creditmeter.reliability.faults",
-            "node-kill,postgres-kill,pause,partition").split(","));
+            "node-kill,postgres-kill,pause,pool-exhaustion,clock-jump,partition").split(","));
     /** How long a client waits for an answer before it counts the outcome as unknown and tries another node. */
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
     /** Shorter than the default, so that a frozen node's requests are given up on during the pause. */
@@ -65,7 +73,22 @@ class ReliabilityTest {
     private static final int USERS = 200;
     private static final int HOT_USERS = 3;
 
-    enum Kind { DEDUCT, ALLOCATE, REFUND, TRACK, HOLD, REDEEM, GATEWAY }
+    enum Kind { DEDUCT, ALLOCATE, REFUND, TRACK, BATCH, HOLD, REDEEM, GATEWAY }
+
+    /** Events in one BATCH operation, each with an event id of its own ({@code key-0} ...). */
+    private static final int BATCH_EVENTS = 5;
+
+    /**
+     * Users whose period ends during the first half of the load, one after another: every node renews every
+     * second, so they race for each renewal.
+     */
+    private static final int RENEWING_USERS = 40;
+
+    /** How far the clock of node 2 jumps ahead in the clock-jump scenario: past every account's period. */
+    private static final Duration CLOCK_JUMP = Duration.ofDays(40);
+
+    /** Connections per node in the pool-exhaustion scenario (16 otherwise). */
+    private static final int SMALL_POOL = 4;
 
     /** Users who also call the gateway with keys of their own (the gateway charges the caller). */
     private static final int GATEWAY_USERS = 20;
@@ -90,8 +113,8 @@ class ReliabilityTest {
 
     @Test
     void everyOperationIsAccountedForUnderEachFault() throws Exception {
-        var table = new StringBuilder("| scenario | ops | ok | failed | unknown | retried | faults injected | violations |\n"
-                + "|---|---:|---:|---:|---:|---:|---|---|\n");
+        var table = new StringBuilder("| scenario | ops | ok | failed | unknown | retried | renewals | faults injected | violations |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---|---|\n");
         List<String> allViolations = new ArrayList<>();
         for (String fault : FAULTS) {
             Scenario result = run(fault.strip());
@@ -103,7 +126,8 @@ class ReliabilityTest {
         assertThat(allViolations).as("violations").isEmpty();
     }
 
-    private record Scenario(String name, List<Operation> operations, List<String> faults, List<String> violations) {
+    private record Scenario(String name, List<Operation> operations, List<String> faults, long renewals,
+                            List<String> violations) {
         String row() {
             var counts = new EnumMap<Outcome, Long>(Outcome.class);
             for (Outcome o : Outcome.values()) {
@@ -111,7 +135,7 @@ class ReliabilityTest {
             }
             long retried = operations.stream().filter(op -> op.attempts() > 1).count();
             return "| " + name + " | " + operations.size() + " | " + counts.get(Outcome.OK) + " | " + counts.get(Outcome.FAILED)
-                    + " | " + counts.get(Outcome.UNKNOWN) + " | " + retried + " | " + String.join("; ", faults) + " | "
+                    + " | " + counts.get(Outcome.UNKNOWN) + " | " + retried + " | " + renewals + " | " + String.join("; ", faults) + " | "
                     + (violations.isEmpty() ? "0" : violations.size() + ": " + String.join("; ", violations.subList(0, Math.min(3, violations.size())))) + " |";
         }
     }
@@ -122,7 +146,9 @@ class ReliabilityTest {
         Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         try (var postgres = DebianPostgres.start(directory.resolve("postgres"));
              var proxy = new LoopbackProxy(postgres.port())) {
-            var nodes = new Nodes(directory, postgres, proxy);
+            // Pools small enough that the requests waiting for the locked accounts take every connection.
+            var nodes = new Nodes(directory, postgres, proxy, fault.equals("pool-exhaustion")
+                    ? List.of("--spring.datasource.hikari.maximum-pool-size=" + SMALL_POOL) : List.of());
             try {
                 return load(fault, directory, postgres, proxy, nodes);
             } finally {
@@ -166,6 +192,8 @@ class ReliabilityTest {
         var coupon = first.post(adminKey, "/api/v1/credits/coupons/create",
                 "{\"code\":\"RELIABILITY\",\"coupon_type\":\"credit_bonus\",\"value\":1,\"max_uses\":" + COUPON_USES + "}");
         assertThat(coupon.status()).as(coupon.body()).isEqualTo(200);
+        List<String> renewing = users.subList(HOT_USERS, HOT_USERS + RENEWING_USERS);
+        endPeriodsDuringTheLoad(postgres, renewing);
 
         var operations = new ConcurrentLinkedQueue<Operation>();
         var faults = new ArrayList<String>();
@@ -183,7 +211,7 @@ class ReliabilityTest {
                     return null;
                 });
             }
-            inject(fault, postgres, proxy, nodes, start, end, faults);
+            inject(fault, postgres, proxy, nodes, adminKey, start, end, faults);
         }
         // every node up again for the checker
         for (int i = 0; i < NODES; i++) {
@@ -193,7 +221,9 @@ class ReliabilityTest {
         }
         List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
         violations.addAll(checkCoupon(postgres));
-        return new Scenario(fault, new ArrayList<>(operations), faults, violations);
+        var renewals = checkRenewals(postgres, renewing);
+        violations.addAll(renewals.violations());
+        return new Scenario(fault, new ArrayList<>(operations), faults, renewals.count(), violations);
     }
 
     /**
@@ -206,21 +236,40 @@ class ReliabilityTest {
         private final LoopbackProxy proxy;
         private final AtomicReferenceArray<ServiceProcess> processes = new AtomicReferenceArray<>(NODES);
         private final AtomicReferenceArray<Api> clients = new AtomicReferenceArray<>(NODES);
+        private final List<String> scenarioArgs;
 
-        Nodes(Path directory, DebianPostgres postgres, LoopbackProxy proxy) {
+        Nodes(Path directory, DebianPostgres postgres, LoopbackProxy proxy, List<String> scenarioArgs) {
             this.directory = directory;
             this.postgres = postgres;
             this.proxy = proxy;
+            this.scenarioArgs = scenarioArgs;
         }
 
         void start(int i) throws Exception {
             String url = i == NODES - 1 ? DebianPostgres.jdbcUrl(proxy.port()) : postgres.jdbcUrl();
+            var args = new ArrayList<>(List.of(IDEMPOTENCY_WAIT,
+                    "--creditmeter.tiers.renewal-interval=1s", "--creditmeter.tiers.renewal-initial-delay=1s"));
+            args.addAll(scenarioArgs);
+            if (i == 1) { // node 2 reads a clock that the clock-jump scenario moves
+                args.addAll(List.of("--context.initializer.classes=" + JumpingClock.class.getName(),
+                        "--reliability.clock-offset-file=" + clockOffsetFile()));
+            }
             var node = ServiceProcess.start(directory.resolve("node-" + (i + 1)), Map.of("SPRING_DATASOURCE_URL", url,
                     "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD,
                     "CREDITMETER_OPENROUTER_BASE_URL", FakeOpenRouter.baseUrl(),
-                    "CREDITMETER_OPENROUTER_PLATFORM_KEY", FakeOpenRouter.PLATFORM_KEY), IDEMPOTENCY_WAIT);
+                    "CREDITMETER_OPENROUTER_PLATFORM_KEY", FakeOpenRouter.PLATFORM_KEY), args.toArray(String[]::new));
             processes.set(i, node);
             clients.set(i, node.api().withTimeout(CLIENT_TIMEOUT));
+        }
+
+        /** Seconds that node 2's clock is ahead. */
+        Path clockOffsetFile() {
+            return directory.resolve("clock-offset");
+        }
+
+        void jumpClock(Duration offset) throws Exception {
+            Path written = Files.writeString(directory.resolve("clock-offset.new"), Long.toString(offset.toSeconds()));
+            Files.move(written, clockOffsetFile(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
 
         ServiceProcess process(int i) {
@@ -248,7 +297,7 @@ class ReliabilityTest {
     }
 
     /** The fault, on the test's thread while the clients run: at a third of the load, healed at half of it. */
-    private static void inject(String fault, DebianPostgres postgres, LoopbackProxy proxy, Nodes nodes,
+    private static void inject(String fault, DebianPostgres postgres, LoopbackProxy proxy, Nodes nodes, String adminKey,
                                long start, long end, List<String> faults) throws Exception {
         long third = start + (end - start) / 3;
         long half = start + (end - start) / 2;
@@ -277,6 +326,28 @@ class ReliabilityTest {
                 proxy.heal();
                 faults.add("healed at " + secondsSince(start));
             }
+            case "pool-exhaustion" -> {
+                // A transaction that keeps the hot users' accounts locked (a stuck session, a long migration): every
+                // request for them waits on the lock with a pooled connection, until no node has one to spare.
+                try (var locker = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+                     var statement = locker.createStatement()) {
+                    locker.setAutoCommit(false);
+                    statement.execute("select 1 from credit_accounts where user_id like 'hot-%' for update");
+                    faults.add("hot users' accounts locked at " + secondsSince(start));
+                    sleep(2_000);
+                    faults.add("pools then (active/pending per node): " + pools(nodes, adminKey));
+                    sleepUntil(half);
+                    locker.rollback();
+                    faults.add("released at " + secondsSince(start));
+                }
+            }
+            case "clock-jump" -> {
+                nodes.jumpClock(CLOCK_JUMP);
+                faults.add("node 2's clock " + CLOCK_JUMP.toDays() + " days ahead at " + secondsSince(start));
+                sleepUntil(half);
+                nodes.jumpClock(Duration.ZERO);
+                faults.add("back at " + secondsSince(start));
+            }
             case "postgres-kill" -> {
                 postgres.kill();
                 faults.add("kill -9 PostgreSQL at " + secondsSince(start));
@@ -301,6 +372,16 @@ class ReliabilityTest {
         if (kind == Kind.GATEWAY) {
             return gatewayCall(random, nodes, gatewayKeys, users, key);
         }
+        if (kind == Kind.BATCH) {
+            var events = new ArrayList<String>();
+            for (int e = 0; e < BATCH_EVENTS; e++) {
+                String eventUser = random.nextBoolean() ? user : users.get(random.nextInt(users.size()));
+                events.add(usageEvent(eventUser, key + "-" + e));
+            }
+            var sent = send(random, nodes, serviceKey, "/api/v1/credits/usage/events",
+                    "{\"events\":[" + String.join(",", events) + "]}", key);
+            return new Operation(kind, key, user, sent.outcome(), sent.attempts(), null, null);
+        }
         String path;
         String body;
         switch (kind) {
@@ -322,12 +403,16 @@ class ReliabilityTest {
             }
             default -> {
                 path = "/api/v1/credits/usage/track";
-                body = "{\"user_id\":\"" + user + "\",\"service\":\"reliability\",\"model\":\"m\",\"cost\":0.001,"
-                        + "\"input_tokens\":10,\"output_tokens\":5,\"event_id\":\"" + key + "\"}";
+                body = usageEvent(user, key);
             }
         }
         var sent = send(random, nodes, serviceKey, path, body, key);
         return new Operation(kind, key, user, sent.outcome(), sent.attempts(), null, null);
+    }
+
+    private static String usageEvent(String user, String eventId) {
+        return "{\"user_id\":\"" + user + "\",\"service\":\"reliability\",\"model\":\"m\",\"cost\":0.001,"
+                + "\"input_tokens\":10,\"output_tokens\":5,\"event_id\":\"" + eventId + "\"}";
     }
 
     /**
@@ -386,6 +471,74 @@ class ReliabilityTest {
             node = (node + 1) % NODES;
             sleep(200L * attempt);
         }
+    }
+
+    /** Each node's pool as its metrics show it: connections in use and requests waiting for one. */
+    private static String pools(Nodes nodes, String adminKey) {
+        List<String> pools = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+            try {
+                String metrics = nodes.client(i).get(adminKey, "/actuator/prometheus").body();
+                pools.add(metric(metrics, "hikaricp_connections_active") + "/" + metric(metrics, "hikaricp_connections_pending"));
+            } catch (UncheckedIOException | IllegalStateException noAnswer) {
+                pools.add("no answer");
+            }
+        }
+        return String.join(", ", pools);
+    }
+
+    private static String metric(String metrics, String name) {
+        return metrics.lines().filter(line -> line.startsWith(name + "{")).findFirst()
+                .map(line -> line.substring(line.lastIndexOf(' ') + 1).replace(".0", "")).orElse("?");
+    }
+
+    /**
+     * The periods of {@code renewing} end one after another during the first half of the load (their period
+     * started a month before), so that the nodes renew them while the clients charge them and the fault strikes.
+     */
+    private static void endPeriodsDuringTheLoad(DebianPostgres postgres, List<String> renewing) throws Exception {
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+             var update = connection.prepareStatement("update credit_accounts set reset_date = now() + make_interval(secs => ?),"
+                     + " period_start = now() + make_interval(secs => ?) - interval '1 month' where user_id = ?")) {
+            for (int i = 0; i < renewing.size(); i++) {
+                double seconds = (double) SECONDS / 2 * i / renewing.size();
+                update.setDouble(1, seconds);
+                update.setDouble(2, seconds);
+                update.setString(3, renewing.get(i));
+                assertThat(update.executeUpdate()).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Renewals happened once per account and period: no two renewals of an account start the same period, and
+     * every account whose period ended during the load was renewed.
+     */
+    private static Renewals checkRenewals(DebianPostgres postgres, List<String> renewing) throws Exception {
+        List<String> violations = new ArrayList<>();
+        long count = 0;
+        Map<String, Long> renewals = new HashMap<>();
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+             var statement = connection.createStatement();
+             var rows = statement.executeQuery("select user_id, metadata ->> 'next_reset', count(*) from credit_transactions"
+                     + " where transaction_type = 'monthly_reset' and metadata ->> 'reason' = 'renewal' group by 1, 2")) {
+            while (rows.next()) {
+                renewals.merge(rows.getString(1), 1L, Long::sum);
+                count += rows.getLong(3);
+                if (rows.getLong(3) != 1) {
+                    violations.add(rows.getString(1) + " renewed " + rows.getLong(3) + " times to " + rows.getString(2));
+                }
+            }
+        }
+        for (String user : renewing) {
+            if (!renewals.containsKey(user)) {
+                violations.add(user + "'s period ended during the load, and it was not renewed");
+            }
+        }
+        return new Renewals(count, violations);
+    }
+
+    private record Renewals(long count, List<String> violations) {
     }
 
     /** The coupon's use count is its redemptions, within its limit, and no user redeemed it twice. */
@@ -463,6 +616,15 @@ class ReliabilityTest {
                     violations.add("event " + op.key() + " charged " + charges + " times");
                 }
                 continue;
+            }
+            if (op.kind() == Kind.BATCH) {
+                for (int e = 0; e < BATCH_EVENTS; e++) {
+                    Long charges = eventCharges.get(op.key() + "-" + e);
+                    if (op.outcome() == Outcome.OK && (charges == null || charges != 1)) {
+                        violations.add("acknowledged batch event " + op.key() + "-" + e + " charged " + charges + " times");
+                    }
+                }
+                continue; // an unknown one at most once: below, for every event recorded
             }
             if (op.kind() == Kind.HOLD) {
                 long charges = op.holdId() == null ? 0 : holdCharges.getOrDefault(op.holdId(), 0L);

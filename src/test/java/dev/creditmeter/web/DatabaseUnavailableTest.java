@@ -32,6 +32,24 @@ class DatabaseUnavailableTest {
     }
 
     @Test
+    void aFullPoolAndATimedOutLockWaitAreBusyAnEmptyPoolUnavailable() {
+        var full = new SQLTransientConnectionException(
+                "creditmeter - Connection is not available, request timed out after 1000ms (total=16, active=16, idle=0, waiting=3)");
+        var empty = new SQLTransientConnectionException(
+                "creditmeter - Connection is not available, request timed out after 1000ms (total=0, active=0, idle=0, waiting=2)");
+        var lockWait = new SQLException("canceling statement due to lock timeout", "55P03");
+
+        assertThat(DatabaseUnavailable.detail(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection", full)))
+                .isEqualTo(DatabaseUnavailable.BUSY);
+        assertThat(DatabaseUnavailable.detail(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection", empty)))
+                .isEqualTo(DatabaseUnavailable.DETAIL);
+        assertThat(DatabaseUnavailable.causedBy(new org.springframework.jdbc.UncategorizedSQLException("update", "update", lockWait)))
+                .isTrue();
+        assertThat(DatabaseUnavailable.detail(new org.springframework.jdbc.UncategorizedSQLException("update", "update", lockWait)))
+                .isEqualTo(DatabaseUnavailable.BUSY);
+    }
+
+    @Test
     void aConnectionLostInTheMiddleOfAStatementIsUnavailable() {
         var broken = new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE);
 
