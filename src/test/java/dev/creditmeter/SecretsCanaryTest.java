@@ -55,14 +55,25 @@ class SecretsCanaryTest extends ApiTest {
                 "JAVA_TOOL_OPTIONS", "-Djdk.httpclient.keepalive.timeout=" + UPSTREAM_KEEP_ALIVE.toSeconds()));
     }
 
+    private String user;
+
+    /**
+     * The node's data directory has a BYOK keyring of its own: a key it stored would be one the other tests' nodes
+     * cannot decrypt (nor re-encrypt on rotation). The test disconnects it; this covers a test that failed first.
+     */
     @AfterEach
-    void stopNode() {
+    void stopNode() throws Exception {
         node.stop();
+        try (var connection = dataSource.getConnection();
+             var delete = connection.prepareStatement("delete from openrouter_accounts where user_id = ?")) {
+            delete.setString(1, user);
+            delete.executeUpdate();
+        }
     }
 
     @Test
     void canaryKeysAppearNowhereTheServiceWritesOrKeeps() throws Exception {
-        String user = newUserId();
+        user = newUserId();
         String byokKey = "sk-or-v1-canary" + UUID.randomUUID().toString().replace("-", "");
         FakeOpenRouter.registerKey(byokKey, "canary", "5");
         // Rejected upstream. (An upstream that quotes the key back is redacted in the answer, GatewayTest; its
@@ -97,6 +108,7 @@ class SecretsCanaryTest extends ApiTest {
             answers.add(client.get(null, "/api/v1/credits/balance", Map.of("X-API-Key", apiKey)));
             answers.add(client.post(apiKey, "/api/v1/credits/openrouter/create-account",
                     "{\"api_key\":\"" + byokKey + "-revoked\"}"));
+            answers.add(client.delete(apiKey, "/api/v1/credits/openrouter/account"));
             answers.add(client.delete(adminKey(), "/api/v1/credits/admin/api-keys/" + keyId));
             answers.add(client.get(apiKey, "/api/v1/credits/balance"));
         }
