@@ -1,8 +1,5 @@
 package dev.creditmeter.reliability;
 
-import org.springframework.context.ApplicationContextInitializer;
-import org.springframework.context.ConfigurableApplicationContext;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,23 +11,16 @@ import java.time.ZoneOffset;
 
 /**
  * The clock of a node whose time jumps: the system clock plus an offset that the reliability harness writes, as a
- * number of seconds, into a file the node reads every 100 ms. Put into a service process with
- * {@code --context.initializer.classes=dev.creditmeter.reliability.JumpingClock} and
- * {@code --reliability.clock-offset-file=PATH}; it registers the one {@link Clock} bean the service reads (the
- * service's own is conditional on there being none).
+ * number of seconds, into a file the node reads every 100 ms. A service process started with
+ * {@code --reliability.clock-offset-file=PATH} reads it ({@link JumpingClockConfiguration}).
  */
-public final class JumpingClock extends Clock implements ApplicationContextInitializer<ConfigurableApplicationContext> {
+final class JumpingClock extends Clock {
 
     private volatile Duration offset = Duration.ZERO;
 
-    @Override
-    public void initialize(ConfigurableApplicationContext context) {
-        Path file = Path.of(context.getEnvironment().getRequiredProperty("reliability.clock-offset-file"));
-        var reader = Thread.ofPlatform().daemon().name("jumping-clock").unstarted(() -> follow(file));
-        reader.start();
-        context.getBeanFactory().registerSingleton("clock", this);
+    JumpingClock(Path file) {
+        Thread.ofPlatform().daemon().name("jumping-clock").start(() -> follow(file));
     }
-
     private void follow(Path file) {
         while (true) {
             try {

@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code pause} (node 2 frozen with SIGSTOP, longer than the idempotency wait and the holds' TTL, then SIGCONT),
  * {@code pool-exhaustion} (a session keeps the hot users' accounts locked while the nodes run with pools of 4:
  * the requests waiting for them take every connection), {@code clock-jump} (node 2's {@link JumpingClock} 40 days
- * ahead, past every period and hold, then back) and {@code partition} (node 3 reaches PostgreSQL through a
+ * ahead, past every period and hold, checked by a hold it places, then back) and {@code partition} (node 3 reaches PostgreSQL through a
  * {@link LoopbackProxy}, which stops passing bytes, then passes them again).
  * <p>
  * The checker, at the end of each scenario: the service's own ledger check (balance = Σ ledger, held = Σ open
@@ -149,10 +149,24 @@ class ReliabilityTest {
             // Pools small enough that the requests waiting for the locked accounts take every connection.
             var nodes = new Nodes(directory, postgres, proxy, fault.equals("pool-exhaustion")
                     ? List.of("--spring.datasource.hikari.maximum-pool-size=" + SMALL_POOL) : List.of());
+            Scenario scenario;
             try {
-                return load(fault, directory, postgres, proxy, nodes);
+                scenario = load(fault, directory, postgres, proxy, nodes);
             } finally {
                 nodes.stopAll();
+            }
+            if (scenario.violations().isEmpty()) {
+                postgres.close();
+                deleteTree(directory); // a scenario with violations keeps its logs and database for a post-mortem
+            }
+            return scenario;
+        }
+    }
+
+    private static void deleteTree(Path directory) throws java.io.IOException {
+        try (var paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
         }
     }
@@ -251,8 +265,7 @@ class ReliabilityTest {
                     "--creditmeter.tiers.renewal-interval=1s", "--creditmeter.tiers.renewal-initial-delay=1s"));
             args.addAll(scenarioArgs);
             if (i == 1) { // node 2 reads a clock that the clock-jump scenario moves
-                args.addAll(List.of("--context.initializer.classes=" + JumpingClock.class.getName(),
-                        "--reliability.clock-offset-file=" + clockOffsetFile()));
+                args.add("--reliability.clock-offset-file=" + clockOffsetFile());
             }
             var node = ServiceProcess.start(directory.resolve("node-" + (i + 1)), Map.of("SPRING_DATASOURCE_URL", url,
                     "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", DebianPostgres.PASSWORD,
@@ -343,7 +356,8 @@ class ReliabilityTest {
             }
             case "clock-jump" -> {
                 nodes.jumpClock(CLOCK_JUMP);
-                faults.add("node 2's clock " + CLOCK_JUMP.toDays() + " days ahead at " + secondsSince(start));
+                faults.add("node 2's clock " + CLOCK_JUMP.toDays() + " days ahead at " + secondsSince(start) + " ("
+                        + nodeTwosTime(nodes, adminKey) + ")");
                 sleepUntil(half);
                 nodes.jumpClock(Duration.ZERO);
                 faults.add("back at " + secondsSince(start));
@@ -471,6 +485,21 @@ class ReliabilityTest {
             node = (node + 1) % NODES;
             sleep(200L * attempt);
         }
+    }
+
+    /**
+     * What time node 2 reads, from the expiry of a hold it places (a minute's TTL, released at once), so that a
+     * jump that did not take effect fails the scenario rather than passing without a fault.
+     */
+    private static String nodeTwosTime(Nodes nodes, String adminKey) {
+        sleep(500); // the node reads its offset file every 100 ms
+        var placed = nodes.client(1).post(adminKey, "/api/v1/credits/holds",
+                "{\"user_id\":\"clock-probe\",\"amount\":0.01,\"ttl_seconds\":60}");
+        assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+        java.time.Instant reads = java.time.Instant.parse(placed.json().path("expires_at").asString()).minusSeconds(60);
+        nodes.client(1).post(adminKey, "/api/v1/credits/holds/" + placed.json().path("hold_id").asLong() + "/release", "{}");
+        assertThat(reads).as("node 2's clock after the jump").isAfter(java.time.Instant.now().plus(CLOCK_JUMP).minusSeconds(60));
+        return "it reads " + reads;
     }
 
     /** Each node's pool as its metrics show it: connections in use and requests waiting for one. */
