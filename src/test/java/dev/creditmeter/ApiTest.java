@@ -50,6 +50,9 @@ public abstract class ApiTest {
         registry.add("creditmeter.data-dir", DATA_DIR::toString);
         registry.add("creditmeter.security.jwt.issuer-uri", JWT::issuer);
         registry.add("creditmeter.security.jwt.jwk-set-uri", JWT::jwkSetUri);
+        registry.add("creditmeter.dashboard.oidc.client-id", () -> "creditmeter-dashboard");
+        registry.add("creditmeter.dashboard.oidc.authorization-uri", JWT::authorizationUri);
+        registry.add("creditmeter.dashboard.oidc.token-uri", JWT::tokenUri);
         registry.add("creditmeter.idempotency.wait", () -> "2s");
         registry.add("creditmeter.database.lock-timeout", () -> "2s");
         // Renewal tests call the job directly with a chosen time and rollover; the schedule must not race them.

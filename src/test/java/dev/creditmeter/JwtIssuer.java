@@ -44,7 +44,92 @@ public final class JwtIssuer {
             exchange.getResponseBody().write(jwks);
             exchange.close();
         });
+        server.createContext("/realms/test/authorize", this::authorize);
+        server.createContext("/realms/test/token", this::exchange);
         server.start();
+    }
+
+    /** Who signs in at the provider next (the person in front of the browser), with which roles. */
+    public void signInNextAs(String subject, List<String> roles) {
+        nextSubject = subject;
+        nextRoles = roles;
+    }
+
+    /** The PKCE method of each authorization request, in order: the dashboard must send S256. */
+    public List<String> challengeMethods() {
+        return List.copyOf(challengeMethods);
+    }
+
+    private volatile String nextSubject;
+    private volatile List<String> nextRoles = List.of();
+    private final List<String> challengeMethods = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private record Grant(String clientId, String redirectUri, String challenge, String subject, List<String> roles) {
+    }
+    private final Map<String, Grant> grants = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The authorization endpoint: the person is signed in already and consents; back to the client with a code. */
+    private void authorize(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+        Map<String, String> query = form(exchange.getRequestURI().getRawQuery());
+        challengeMethods.add(String.valueOf(query.get("code_challenge_method")));
+        String code = java.util.UUID.randomUUID().toString();
+        grants.put(code, new Grant(query.get("client_id"), query.get("redirect_uri"), query.get("code_challenge"),
+                nextSubject, nextRoles));
+        exchange.getResponseHeaders().add("Location", query.get("redirect_uri") + "?code=" + code + "&state="
+                + java.net.URLEncoder.encode(query.get("state"), StandardCharsets.UTF_8));
+        exchange.sendResponseHeaders(302, -1);
+        exchange.close();
+    }
+
+    /** The token endpoint: a code once, for the client and redirect it was issued to, with the verifier of its challenge. */
+    private void exchange(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+        Map<String, String> form = form(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        Grant grant = grants.remove(String.valueOf(form.get("code")));
+        String answer;
+        int status;
+        if (grant == null || !grant.clientId().equals(form.get("client_id")) || !grant.redirectUri().equals(form.get("redirect_uri"))) {
+            status = 400;
+            answer = "{\"error\":\"invalid_grant\",\"error_description\":\"Code not valid\"}";
+        } else if (!grant.challenge().equals(s256(String.valueOf(form.get("code_verifier"))))) {
+            status = 400;
+            answer = "{\"error\":\"invalid_grant\",\"error_description\":\"PKCE verification failed\"}";
+        } else {
+            status = 200;
+            answer = "{\"access_token\":\"" + token(grant.subject(), grant.roles()) + "\",\"token_type\":\"Bearer\",\"expires_in\":300}";
+        }
+        byte[] body = answer.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+    }
+
+    private static Map<String, String> form(String encoded) {
+        var values = new java.util.HashMap<String, String>();
+        for (String pair : (encoded == null ? "" : encoded).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                values.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return values;
+    }
+
+    private static String s256(String verifier) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String authorizationUri() {
+        return issuer() + "/authorize";
+    }
+
+    public String tokenUri() {
+        return issuer() + "/token";
     }
 
     public String issuer() {

@@ -230,6 +230,11 @@ public class CreditService {
      * @param owner the user the hold must belong to, or null for any user (admins and services)
      */
     @Transactional(readOnly = true)
+    /** A user's open holds, oldest first, at most {@code limit}. */
+    public List<Hold> openHolds(String userId, int limit) {
+        return holds.open(userId, limit);
+    }
+
     public Optional<Hold> hold(long holdId, String owner) {
         return holds.find(holdId).filter(hold -> owner == null || hold.userId().equals(owner));
     }

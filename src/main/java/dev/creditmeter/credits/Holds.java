@@ -68,6 +68,12 @@ class Holds {
                 .query(this::row).optional();
     }
 
+    /** The open holds of a user, oldest first, at most {@code limit}. */
+    List<Hold> open(String userId, int limit) {
+        return jdbc.sql(SELECT + " from credit_holds where user_id = :userId and status = 'held' order by id limit :limit")
+                .param("userId", userId).param("limit", limit).query(this::row).list();
+    }
+
     Optional<Hold> find(long id) {
         return jdbc.sql(SELECT + " from credit_holds where id = :id").param("id", id).query(this::row).optional();
     }

@@ -24,6 +24,10 @@ import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.security.web.firewall.StrictHttpFirewall;
+import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
+import org.springframework.security.web.header.writers.StaticHeadersWriter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +40,11 @@ import java.util.List;
 class SecurityConfiguration {
 
     private static final String CREDITS = "/api/v1/credits";
+    private static final String[] DASHBOARD_PAGES = {"/", "/index.html", "/dashboard/**", "/webjars/**", "/favicon.ico"};
+    /** The dashboard's pages load, run and call nothing but the service's own origin; no inline script or style. */
+    static final String DASHBOARD_CONTENT_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+            + "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            + "frame-ancestors 'none'; form-action 'self'";
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, ApiKeyService apiKeys, JwtProperties jwt, Problems problems) throws Exception {
@@ -61,9 +70,15 @@ class SecurityConfiguration {
                 .formLogin(form -> form.disable())
                 .logout(logout -> logout.disable())
                 .requestCache(cache -> cache.disable())
+                .headers(headers -> headers.addHeaderWriter(new DelegatingRequestMatcherHeaderWriter(dashboardPages(),
+                        new StaticHeadersWriter("Content-Security-Policy", DASHBOARD_CONTENT_POLICY))))
                 .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .authorizeHttpRequests(routes -> routes
                         .requestMatchers(HttpMethod.GET, CREDITS + "/tiers/compare").permitAll()
+                        // The dashboard's pages and its sign-in settings; everything they show comes from the API.
+                        .requestMatchers(HttpMethod.GET, DASHBOARD_PAGES).permitAll()
+                        .requestMatchers(HttpMethod.GET, CREDITS + "/dashboard/config").permitAll()
+                        .requestMatchers(HttpMethod.POST, CREDITS + "/dashboard/oidc/token").permitAll()
                         .requestMatchers("/docs", "/docs/**", "/swagger-ui/**", "/openapi.json", "/openapi.json/**").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**", "/error").permitAll()
                         .requestMatchers("/actuator/**").hasAnyRole("ADMIN", "SERVICE")
@@ -88,6 +103,11 @@ class SecurityConfiguration {
                         .authenticationEntryPoint(unauthorized)
                         .accessDeniedHandler(forbidden))
                 .build();
+    }
+
+    private static OrRequestMatcher dashboardPages() {
+        var paths = PathPatternRequestMatcher.withDefaults();
+        return new OrRequestMatcher(paths.matcher("/"), paths.matcher("/index.html"), paths.matcher("/dashboard/**"));
     }
 
     /**

@@ -23,6 +23,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Clock;
@@ -104,6 +105,18 @@ class HoldController {
             case CreditService.PlaceHoldResult.Insufficient i -> Reply.problem(HttpStatus.PAYMENT_REQUIRED,
                     "Insufficient credits. Required: " + i.required() + ", Available: " + i.available());
         });
+    }
+
+    @GetMapping
+    @Operation(summary = "The open holds of the caller (admins and services: of `user_id`), oldest first, at most "
+            + "`limit` (1–500, default 100)")
+    java.util.List<HoldView> open(Caller caller, @RequestParam(name = "user_id", required = false) String userId,
+                                  @RequestParam(defaultValue = "100") int limit) {
+        new Validation()
+                .optionalText(userId, "user_id")
+                .require(limit >= 1 && limit <= 500, "limit", "must be between 1 and 500")
+                .throwIfInvalid();
+        return credits.openHolds(caller.target(userId), limit).stream().map(HoldView::of).toList();
     }
 
     @GetMapping("/{id}")

@@ -161,6 +161,39 @@ class UsageEvents {
                 .list();
     }
 
+    /** A user or a model among those charged most: its events and what they were charged. */
+    record Top(String name, long events, Money charged) {
+    }
+
+    record PlatformTotals(Instant since, long events, Money charged, Money markupEarned, List<Top> topUsers,
+                          List<Top> topModels) {
+    }
+
+    /** Every event since {@code since}: counts and sums, and the ten users and models charged most. */
+    PlatformTotals totalsSince(Instant since) {
+        record Sums(long events, long charged, long markup) {
+        }
+        Sums sums = jdbc.sql("""
+                        select count(*), coalesce(sum(charged_micros), 0), coalesce(sum(platform_markup_micros), 0)
+                        from usage_events where created_at >= :since
+                        """)
+                .param("since", Timestamp.from(since))
+                .query((rs, n) -> new Sums(rs.getLong(1), rs.getLong(2), rs.getLong(3))).single();
+        return new PlatformTotals(since, sums.events(), Money.ofMicros(sums.charged()), Money.ofMicros(sums.markup()),
+                top("user_id", since), top("coalesce(model, '')", since));
+    }
+
+    private List<Top> top(String column, Instant since) {
+        return jdbc.sql("""
+                        select %s as name, count(*) as events, sum(charged_micros) as charged
+                        from usage_events where created_at >= :since
+                        group by 1 order by charged desc, events desc, name limit 10
+                        """.formatted(column))
+                .param("since", Timestamp.from(since))
+                .query((rs, n) -> new Top(rs.getString("name"), rs.getLong("events"), Money.ofMicros(rs.getLong("charged"))))
+                .list();
+    }
+
     private UsageEvent row(ResultSet rs, int n) throws SQLException {
         Long balanceAfter = rs.getObject("balance_after_micros", Long.class);
         return new UsageEvent(rs.getLong("id"), rs.getString("user_id"), rs.getString("event_id"),
