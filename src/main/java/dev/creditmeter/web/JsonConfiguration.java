@@ -6,7 +6,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
-import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.cfg.CoercionAction;
@@ -33,9 +32,8 @@ class JsonConfiguration {
                         .maxNumberLength(MAX_NUMBER_LENGTH)
                         .maxStringLength(RequestLimits.MAX_BATCH_BODY_BYTES)
                         .build())
-                // Pooled read buffers keep the last bytes read into them: a request body with a BYOK key stayed in
-                // the heap after its request (SecretsCanaryTest). Buffers used once and dropped leave nothing.
-                .recyclerPool(JsonRecyclerPools.nonRecyclingPool())
+                // Pooled buffers keep the last document read into them (a body with a BYOK key): emptied when pooled.
+                .recyclerPool(new ClearingRecyclerPool())
                 .build();
         JsonMapper.Builder builder = JsonMapper.builder(factory);
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
