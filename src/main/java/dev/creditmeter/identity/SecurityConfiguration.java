@@ -42,7 +42,7 @@ class SecurityConfiguration {
     private static final String CREDITS = "/api/v1/credits";
     private static final String[] DASHBOARD_PAGES = {"/", "/index.html", "/dashboard/**", "/webjars/**", "/favicon.ico"};
     /** The dashboard's pages load, run and call nothing but the service's own origin; no inline script or style. */
-    static final String DASHBOARD_CONTENT_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+    private static final String DASHBOARD_CONTENT_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
             + "frame-ancestors 'none'; form-action 'self'";
 
