@@ -21,16 +21,15 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Recognises a failure that means "the database cannot be reached right now" and answers it with a 503
  * and {@code Retry-After}: the request was fine, the service will be again in a moment, and a client
  * that retries is doing the right thing. Everything else stays a 500. The answer says which of two cases it
- * is: the database is unavailable (unreachable, going away, a connection lost), or it answers but the service
- * is busy (every pooled connection in use for the pool's connection timeout, or a lock held by another
- * transaction for longer than {@code creditmeter.database.lock-timeout}). Either way nothing was done.
+ * is: the service is busy when a lock held by another transaction outlasted {@code creditmeter.database.lock-timeout}
+ * (nothing was done), else the database is unavailable (unreachable, going away, a connection lost, or no pooled
+ * connection free in time: the pool cannot tell a crashed database whose connections hang from a busy one, as
+ * {@code DatabaseOutageTest} showed).
  *
  * <p>The pool's connection timeout bounds how long a request waits for this answer, so it comes within
  * a second or so rather than after the pool's default 30 s.
@@ -50,7 +49,6 @@ final class DatabaseUnavailable {
     private static final Set<String> SERVER_GOING_AWAY = Set.of("57P01", "57P02", "57P03");
     /** PostgreSQL: a lock wait longer than lock_timeout. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
-    private static final Pattern POOL_COUNTS = Pattern.compile("\\(total=(\\d+), active=(\\d+)");
 
     private DatabaseUnavailable() {
     }
@@ -123,20 +121,9 @@ final class DatabaseUnavailable {
         return busy(cause(failure)) ? BUSY : DETAIL;
     }
 
-    /**
-     * A lock wait that timed out, or the pool timing out while it had connections, every one of them in use (its
-     * message counts them: "... (total=16, active=16, idle=0, waiting=3)"); with the database gone the pool has
-     * dropped its connections.
-     */
+    /** A lock wait that timed out. */
     private static boolean busy(Throwable shown) {
-        if (shown instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState())) {
-            return true;
-        }
-        if (shown instanceof SQLTransientConnectionException timeout && timeout.getMessage() != null) {
-            Matcher counts = POOL_COUNTS.matcher(timeout.getMessage());
-            return counts.find() && Integer.parseInt(counts.group(1)) > 0 && counts.group(1).equals(counts.group(2));
-        }
-        return false;
+        return shown instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState());
     }
 
     private static void logRateLimited(Throwable failure) {

@@ -32,15 +32,16 @@ class DatabaseUnavailableTest {
     }
 
     @Test
-    void aFullPoolAndATimedOutLockWaitAreBusyAnEmptyPoolUnavailable() {
+    void aTimedOutLockWaitIsBusyAPoolTimeoutUnavailable() {
         var full = new SQLTransientConnectionException(
                 "creditmeter - Connection is not available, request timed out after 1000ms (total=16, active=16, idle=0, waiting=3)");
         var empty = new SQLTransientConnectionException(
                 "creditmeter - Connection is not available, request timed out after 1000ms (total=0, active=0, idle=0, waiting=2)");
         var lockWait = new SQLException("canceling statement due to lock timeout", "55P03");
 
+        // a full pool may hang on a crashed database as well as on a busy one: the pool cannot tell
         assertThat(DatabaseUnavailable.detail(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection", full)))
-                .isEqualTo(DatabaseUnavailable.BUSY);
+                .isEqualTo(DatabaseUnavailable.DETAIL);
         assertThat(DatabaseUnavailable.detail(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection", empty)))
                 .isEqualTo(DatabaseUnavailable.DETAIL);
         assertThat(DatabaseUnavailable.causedBy(new org.springframework.jdbc.UncategorizedSQLException("update", "update", lockWait)))
