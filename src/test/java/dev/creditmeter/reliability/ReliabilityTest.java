@@ -597,37 +597,21 @@ class ReliabilityTest {
         if (verify.status() != 200 || !verify.json().path("consistent").asBoolean()) {
             violations.add("ledger check: " + verify.body());
         }
-        Map<String, Long> ledgerRows = new HashMap<>();
-        Map<String, Long> eventCharges = new HashMap<>();
-        Map<Long, Long> holdCharges = new HashMap<>();
-        Map<String, Long> gatewayCharges = new HashMap<>();
+        Map<String, Long> ledgerRows;
+        Map<String, Long> eventCharges;
+        Map<String, Long> holdCharges;
+        Map<String, Long> gatewayCharges;
         long negative;
         try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
              var statement = connection.createStatement()) {
-            try (var rows = statement.executeQuery("select idempotency_key, count(*) from credit_transactions"
-                    + " where idempotency_key is not null group by idempotency_key")) {
-                while (rows.next()) {
-                    ledgerRows.put(rows.getString(1), rows.getLong(2));
-                }
-            }
-            try (var rows = statement.executeQuery("select e.event_id, count(t.id) from usage_events e"
-                    + " left join credit_transactions t on t.usage_event_id = e.id group by e.id, e.event_id")) {
-                while (rows.next()) {
-                    eventCharges.merge(rows.getString(1), rows.getLong(2), Long::sum);
-                }
-            }
-            try (var rows = statement.executeQuery("select cast(metadata ->> 'hold_id' as bigint), count(*) from credit_transactions"
-                    + " where metadata ? 'hold_id' group by 1")) {
-                while (rows.next()) {
-                    holdCharges.put(rows.getLong(1), rows.getLong(2));
-                }
-            }
-            try (var rows = statement.executeQuery("select e.metadata ->> 'request_id', count(t.id) from usage_events e"
-                    + " join credit_transactions t on t.usage_event_id = e.id where e.service = 'gateway' group by 1")) {
-                while (rows.next()) {
-                    gatewayCharges.put(rows.getString(1), rows.getLong(2));
-                }
-            }
+            ledgerRows = counts(statement, "select idempotency_key, count(*) from credit_transactions"
+                    + " where idempotency_key is not null group by idempotency_key");
+            eventCharges = counts(statement, "select e.event_id, count(t.id) from usage_events e"
+                    + " left join credit_transactions t on t.usage_event_id = e.id group by e.id, e.event_id");
+            holdCharges = counts(statement, "select metadata ->> 'hold_id', count(*) from credit_transactions"
+                    + " where metadata ? 'hold_id' group by 1");
+            gatewayCharges = counts(statement, "select e.metadata ->> 'request_id', count(t.id) from usage_events e"
+                    + " join credit_transactions t on t.usage_event_id = e.id where e.service = 'gateway' group by 1");
             try (var rows = statement.executeQuery("select count(*) from credit_accounts where allowance_micros + bonus_micros < 0")) {
                 rows.next();
                 negative = rows.getLong(1);
@@ -656,7 +640,7 @@ class ReliabilityTest {
                 continue; // an unknown one at most once: below, for every event recorded
             }
             if (op.kind() == Kind.HOLD) {
-                long charges = op.holdId() == null ? 0 : holdCharges.getOrDefault(op.holdId(), 0L);
+                long charges = op.holdId() == null ? 0 : holdCharges.getOrDefault(String.valueOf(op.holdId()), 0L);
                 if (op.outcome() == Outcome.OK ? charges != 1 : charges > 1) {
                     violations.add(op.outcome() + " capture of hold " + op.holdId() + " charged " + charges + " times");
                 }
@@ -697,6 +681,17 @@ class ReliabilityTest {
             }
         }
         return violations;
+    }
+
+    /** A query's rows as key → count (the first column, the second), summed over repeated keys. */
+    private static Map<String, Long> counts(java.sql.Statement statement, String sql) throws java.sql.SQLException {
+        Map<String, Long> counts = new HashMap<>();
+        try (var rows = statement.executeQuery(sql)) {
+            while (rows.next()) {
+                counts.merge(rows.getString(1), rows.getLong(2), Long::sum);
+            }
+        }
+        return counts;
     }
 
     private static String secondsSince(long start) {
