@@ -81,6 +81,12 @@ public final class Api implements AutoCloseable {
         return send(token, builder, Map.of("Content-Type", "application/json"));
     }
 
+    public Response patch(String token, String path, String body) {
+        var builder = HttpRequest.newBuilder(URI.create(base + path))
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(body));
+        return send(token, builder, Map.of("Content-Type", "application/json"));
+    }
+
     public Response postBytes(String token, String path, byte[] body, String contentType) {
         var builder = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         return send(token, builder, Map.of("Content-Type", contentType));

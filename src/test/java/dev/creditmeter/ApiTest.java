@@ -61,6 +61,10 @@ public abstract class ApiTest {
         registry.add("creditmeter.openrouter.platform-key", () -> FakeOpenRouter.PLATFORM_KEY);
         registry.add("creditmeter.openrouter.retry-backoff", () -> "20ms");
         registry.add("creditmeter.gateway.cors.allowed-origins", () -> GATEWAY_ORIGIN);
+        // Webhook tests deliver to a receiver on loopback, and retry after a tenth of a second.
+        registry.add("creditmeter.webhooks.allow-private-targets", () -> "true");
+        registry.add("creditmeter.webhooks.retry-schedule", () -> "100ms,100ms,100ms,100ms");
+        registry.add("creditmeter.webhooks.poll-interval", () -> "100ms");
     }
 
     @LocalServerPort

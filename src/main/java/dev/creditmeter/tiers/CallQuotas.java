@@ -3,9 +3,11 @@ package dev.creditmeter.tiers;
 import dev.creditmeter.credits.Account;
 import dev.creditmeter.credits.ApiCalls;
 import dev.creditmeter.credits.CreditBalance;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,13 +37,23 @@ public class CallQuotas {
     /** The catalogue by name (the first of a name wins, as in {@link TierCatalogue#find}). */
     private final Map<String, Tier> tiers;
 
-    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, Balances balances, Clock clock) {
+    /** Tiers with a call limit, and their limits, in the same order, for quota events in {@link #windows}. */
+    private final List<String> limitedTiers;
+    private final List<Long> limits;
+    private final BigDecimal warningShare;
+
+    CallQuotas(TierCatalogue catalogue, ApiCallCounts counts, Balances balances, Clock clock,
+               @Value("${creditmeter.alerts.quota-warning-share:0.8}") BigDecimal warningShare) {
         this.counts = counts;
         this.balances = balances;
         this.clock = clock;
         this.tiers = catalogue.all().stream().collect(Collectors.toUnmodifiableMap(Tier::name, tier -> tier, (a, b) -> a));
         this.dailyTiers = tiers.values().stream().filter(tier -> tier.apiCallPeriod() == Tier.CallPeriod.DAY)
                 .map(Tier::name).toArray(String[]::new);
+        var limited = tiers.values().stream().filter(tier -> tier.apiCallLimit() != null).toList();
+        this.limitedTiers = limited.stream().map(Tier::name).toList();
+        this.limits = limited.stream().map(Tier::apiCallLimit).toList();
+        this.warningShare = warningShare;
     }
 
     /**
@@ -94,13 +106,16 @@ public class CallQuotas {
 
     /**
      * Where a call charged at {@code now} counts: accounts of {@code dailyTiers} in the UTC day that starts at
-     * {@code dayStart}, every other account in its allowance period (from its period_start).
+     * {@code dayStart}, every other account in its allowance period (from its period_start). The charge also
+     * writes quota.warning when a call reaches {@code warningShare} of its tier's limit ({@code limits}, for the
+     * {@code limitedTiers} in the same order) and quota.exhausted when it reaches the limit.
      */
-    public record Windows(List<String> dailyTiers, Instant dayStart) {
+    public record Windows(List<String> dailyTiers, Instant dayStart, List<String> limitedTiers, List<Long> limits,
+                          BigDecimal warningShare) {
     }
 
     public Windows windows(Instant now) {
-        return new Windows(List.of(dailyTiers), now.truncatedTo(ChronoUnit.DAYS));
+        return new Windows(List.of(dailyTiers), now.truncatedTo(ChronoUnit.DAYS), limitedTiers, limits, warningShare);
     }
 
     /** The quota as of now, without changing anything. */

@@ -101,7 +101,7 @@ class UsageEvents {
                             :users, :eventIds, :services, :models, :tokens, :inputTokens, :outputTokens, :providerCosts,
                             :markups, :totals, :basisPoints, :free, :byok, :pricing, :metadata, :createdAt, :holdIds,
                             :signupTier, :signupAllowance, :signupSource, cast(:signupMetadata as jsonb), :now,
-                            :signupReset, :dailyTiers, :dayStart)
+                            :signupReset, :dailyTiers, :dayStart, :quotaTiers, :quotaLimits, :warningShare)
                         """)
                 .param("users", new SqlArrayValue("text", (Object[]) users))
                 .param("eventIds", new SqlArrayValue("text", (Object[]) eventIds))
@@ -128,6 +128,9 @@ class UsageEvents {
                 .param("signupReset", Timestamp.from(signup.resetDate(terms.now())))
                 .param("dailyTiers", new SqlArrayValue("text", terms.windows().dailyTiers().toArray()))
                 .param("dayStart", Timestamp.from(terms.windows().dayStart()))
+                .param("quotaTiers", new SqlArrayValue("text", terms.windows().limitedTiers().toArray()))
+                .param("quotaLimits", new SqlArrayValue("int8", terms.windows().limits().toArray()))
+                .param("warningShare", terms.windows().warningShare())
                 .query((rs, row) -> Map.entry(rs.getInt("ord") - 1,
                         new Recorded(rs.getLong("usage_event_id"), rs.getLong("balance_after"))))
                 .list();
