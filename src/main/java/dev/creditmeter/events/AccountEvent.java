@@ -1,6 +1,7 @@
 package dev.creditmeter.events;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 import java.time.Instant;
 
@@ -11,5 +12,6 @@ import java.time.Instant;
  * @param sequence 1, 2, 3, ... per account, in the order of the account's changes
  * @param data     the JSON object the database wrote: the account's values after the change
  */
-record AccountEvent(long id, String type, String userId, long sequence, Instant createdAt, @JsonRawValue String data) {
+record AccountEvent(long id, String type, String userId, long sequence, Instant createdAt,
+                    @JsonRawValue @Schema(type = "object") String data) {
 }

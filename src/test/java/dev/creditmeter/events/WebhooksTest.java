@@ -97,6 +97,13 @@ class WebhooksTest extends ApiTest {
 
         var listed = api.get(adminKey(), WEBHOOKS + "/" + endpoint.path("id").asLong());
         assertThat(listed.body()).doesNotContain(secret).doesNotContain("secret");
+        assertThat(api.get(adminKey(), WEBHOOKS).body()).doesNotContain(secret);
+        assertThat(java.nio.file.Files.readString(LOG_FILE)).doesNotContain(secret);
+
+        String metrics = api.get(adminKey(), "/actuator/prometheus").body();
+        assertThat(metrics).contains("creditmeter_webhooks_deliveries_total{outcome=\"delivered\"}")
+                .contains("creditmeter_events_written_total").contains("creditmeter_webhooks_oldest_undelivered_age_seconds")
+                .doesNotContain(secret);
     }
 
     @Test

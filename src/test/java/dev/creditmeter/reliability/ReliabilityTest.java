@@ -235,6 +235,7 @@ class ReliabilityTest {
         }
         List<String> violations = check(first, adminKey, postgres, new ArrayList<>(operations));
         violations.addAll(checkCoupon(postgres));
+        violations.addAll(checkAccountEvents(postgres));
         var renewals = checkRenewals(postgres, renewing);
         violations.addAll(renewals.violations());
         return new Scenario(fault, new ArrayList<>(operations), faults, renewals.count(), violations);
@@ -568,6 +569,27 @@ class ReliabilityTest {
     }
 
     private record Renewals(long count, List<String> violations) {
+    }
+
+    /**
+     * Account events: every committed one has its id, each account's sequence runs 1..n without a gap, and an
+     * account's balance.low and balance.recovered alternate (a threshold fires once per crossing).
+     */
+    private static List<String> checkAccountEvents(DebianPostgres postgres) throws Exception {
+        List<String> violations = new ArrayList<>();
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", DebianPostgres.PASSWORD);
+             var statement = connection.createStatement()) {
+            counts(statement, "select 'events', count(*) from account_events where id is null having count(*) > 0")
+                    .forEach((what, n) -> violations.add(n + " committed events without an id"));
+            counts(statement, "select user_id, max(sequence) - count(*) from account_events where user_id is not null"
+                    + " group by user_id having max(sequence) <> count(*)")
+                    .forEach((user, gap) -> violations.add(user + "'s event sequence has " + gap + " gaps"));
+            counts(statement, "select user_id, count(*) from (select user_id, type, lag(type) over"
+                    + " (partition by user_id order by sequence) as previous from account_events"
+                    + " where type in ('balance.low', 'balance.recovered')) t where type = previous group by user_id")
+                    .forEach((user, n) -> violations.add(user + " has " + n + " balance events repeated without the other"));
+        }
+        return violations;
     }
 
     /** The coupon's use count is its redemptions, within its limit, and no user redeemed it twice. */
