@@ -572,8 +572,9 @@ class ReliabilityTest {
     }
 
     /**
-     * Account events: every committed one has its id, each account's sequence runs 1..n without a gap, and an
-     * account's balance.low and balance.recovered alternate (a threshold fires once per crossing).
+     * Account events: every committed one has its id, each account's sequence runs 1..n without a gap, an
+     * account's balance.low and balance.recovered alternate (a threshold fires once per crossing), and every
+     * committed ledger row that adds credits has exactly one credits.added.
      */
     private static List<String> checkAccountEvents(DebianPostgres postgres) throws Exception {
         List<String> violations = new ArrayList<>();
@@ -588,6 +589,11 @@ class ReliabilityTest {
                     + " (partition by user_id order by sequence) as previous from account_events"
                     + " where type in ('balance.low', 'balance.recovered')) t where type = previous group by user_id")
                     .forEach((user, n) -> violations.add(user + " has " + n + " balance events repeated without the other"));
+            counts(statement, "select t.id, count(e.position) from credit_transactions t left join account_events e"
+                    + " on e.type = 'credits.added' and e.user_id = t.user_id and (e.data ->> 'transaction_id')::bigint = t.id"
+                    + " where t.amount_micros > 0 and t.transaction_type in ('allocation', 'bonus', 'refund', 'monthly_reset')"
+                    + " group by t.id having count(e.position) <> 1")
+                    .forEach((id, n) -> violations.add("ledger row " + id + " has " + n + " credits.added events"));
         }
         return violations;
     }
