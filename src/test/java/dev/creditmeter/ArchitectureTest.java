@@ -21,7 +21,7 @@ class ArchitectureTest {
 
     /** The platform packages every feature may use; they use no feature. */
     private static final String[] PLATFORM = {"dev.creditmeter.web..", "dev.creditmeter.identity..",
-            "dev.creditmeter.audit..", "java..", "javax..", "jakarta..", "org..", "tools.jackson..",
+            "dev.creditmeter.audit..", "dev.creditmeter.jobs..", "java..", "javax..", "jakarta..", "org..", "tools.jackson..",
             "com.fasterxml..", "io.swagger..", "io.micrometer..", "com.zaxxer.."};
 
     @Test
@@ -57,10 +57,11 @@ class ArchitectureTest {
 
     @Test
     void platformPackagesDependOnNoFeature() {
-        noClasses().that().resideInAnyPackage("dev.creditmeter.web..", "dev.creditmeter.identity..", "dev.creditmeter.audit..")
+        noClasses().that().resideInAnyPackage("dev.creditmeter.web..", "dev.creditmeter.identity..", "dev.creditmeter.audit..",
+                        "dev.creditmeter.jobs..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.creditmeter.credits..", "dev.creditmeter.usage..",
                         "dev.creditmeter.pricing..", "dev.creditmeter.tiers..", "dev.creditmeter.coupons..",
-                        "dev.creditmeter.byok..", "dev.creditmeter.gateway..")
+                        "dev.creditmeter.byok..", "dev.creditmeter.gateway..", "dev.creditmeter.events..")
                 .check(CLASSES);
     }
 

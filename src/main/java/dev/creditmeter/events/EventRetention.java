@@ -1,12 +1,12 @@
 package dev.creditmeter.events;
 
+import dev.creditmeter.jobs.BatchedDeletes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -15,7 +15,7 @@ import java.time.Instant;
 
 /**
  * Deletes events older than {@code creditmeter.events.retention} (90 days by default) with their deliveries,
- * in batches, one node at a time (an advisory lock per batch). Each account keeps its latest event whatever its
+ * in batches, one node at a time ({@link BatchedDeletes}). Each account keeps its latest event whatever its
  * age: the next one's sequence continues from it, so a consumer never sees an account's sequence start again.
  */
 @Component
@@ -26,14 +26,14 @@ class EventRetention {
     private static final int BATCH = 5_000;
 
     private final JdbcClient jdbc;
-    private final TransactionTemplate transactions;
+    private final BatchedDeletes deletes;
     private final Clock clock;
     private final Duration retention;
 
-    EventRetention(JdbcClient jdbc, TransactionTemplate transactions, Clock clock,
+    EventRetention(JdbcClient jdbc, BatchedDeletes deletes, Clock clock,
                    @Value("${creditmeter.events.retention:90d}") Duration retention) {
         this.jdbc = jdbc;
-        this.transactions = transactions;
+        this.deletes = deletes;
         this.clock = clock;
         this.retention = retention;
     }
@@ -42,31 +42,17 @@ class EventRetention {
     @Scheduled(fixedDelayString = "${creditmeter.events.retention-interval:1h}", initialDelayString = "7m")
     long deleteExpiredEvents() {
         Instant cutoff = clock.instant().minus(retention);
-        long total = 0;
-        while (true) {
-            Integer deleted = transactions.execute(status -> {
-                boolean mine = jdbc.sql("select pg_try_advisory_xact_lock(:id)").param("id", LOCK_ID)
-                        .query(Boolean.class).single();
-                if (!mine) {
-                    return 0; // another node is on it
-                }
-                return jdbc.sql("""
-                                delete from account_events where position in (
-                                    select e.position from account_events e
-                                    where e.created_at < :cutoff
-                                      and (e.user_id is null or exists (select 1 from account_events n
-                                                                        where n.user_id = e.user_id
-                                                                          and n.sequence > e.sequence))
-                                    order by e.created_at
-                                    limit :batch)
-                                """)
-                        .param("cutoff", Timestamp.from(cutoff)).param("batch", BATCH).update();
-            });
-            total += deleted == null ? 0 : deleted;
-            if (deleted == null || deleted < BATCH) {
-                break;
-            }
-        }
+        long total = deletes.deleteInBatches(LOCK_ID, BATCH, batch -> jdbc.sql("""
+                        delete from account_events where position in (
+                            select e.position from account_events e
+                            where e.created_at < :cutoff
+                              and (e.user_id is null or exists (select 1 from account_events n
+                                                                where n.user_id = e.user_id
+                                                                  and n.sequence > e.sequence))
+                            order by e.created_at
+                            limit :batch)
+                        """)
+                .param("cutoff", Timestamp.from(cutoff)).param("batch", batch).update());
         if (total > 0) {
             log.info("Deleted {} account events older than {}", total, cutoff);
         }

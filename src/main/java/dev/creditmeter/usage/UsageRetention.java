@@ -1,12 +1,12 @@
 package dev.creditmeter.usage;
 
+import dev.creditmeter.jobs.BatchedDeletes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -15,8 +15,7 @@ import java.time.Instant;
 
 /**
  * Deletes raw usage events older than the retention window (90 days by default); the hourly rollups,
- * and so the summaries of whole hours, stay. Runs in batches so that no transaction grows large, and
- * under a transaction-level advisory lock per batch so that several nodes do not fight over the rows.
+ * and so the summaries of whole hours, stay; in batches, one node at a time ({@link BatchedDeletes}).
  */
 @Component
 class UsageRetention {
@@ -26,14 +25,14 @@ class UsageRetention {
     private static final int BATCH = 10_000;
 
     private final JdbcClient jdbc;
-    private final TransactionTemplate transactions;
+    private final BatchedDeletes deletes;
     private final Clock clock;
     private final Duration retention;
 
-    UsageRetention(JdbcClient jdbc, TransactionTemplate transactions, Clock clock,
+    UsageRetention(JdbcClient jdbc, BatchedDeletes deletes, Clock clock,
                    @Value("${creditmeter.usage.retention:90d}") Duration retention) {
         this.jdbc = jdbc;
-        this.transactions = transactions;
+        this.deletes = deletes;
         this.clock = clock;
         this.retention = retention;
     }
@@ -42,25 +41,11 @@ class UsageRetention {
     @Scheduled(fixedDelayString = "${creditmeter.usage.retention-interval:1h}", initialDelayString = "5m")
     long deleteExpiredEvents() {
         Instant cutoff = clock.instant().minus(retention);
-        long total = 0;
-        while (true) {
-            Integer deleted = transactions.execute(status -> {
-                boolean mine = jdbc.sql("select pg_try_advisory_xact_lock(:id)").param("id", LOCK_ID)
-                        .query(Boolean.class).single();
-                if (!mine) {
-                    return 0; // another node is on it
-                }
-                return jdbc.sql("""
-                                delete from usage_events where id in (
-                                    select id from usage_events where created_at < :cutoff order by created_at limit :batch)
-                                """)
-                        .param("cutoff", Timestamp.from(cutoff)).param("batch", BATCH).update();
-            });
-            total += deleted == null ? 0 : deleted;
-            if (deleted == null || deleted < BATCH) {
-                break;
-            }
-        }
+        long total = deletes.deleteInBatches(LOCK_ID, BATCH, batch -> jdbc.sql("""
+                        delete from usage_events where id in (
+                            select id from usage_events where created_at < :cutoff order by created_at limit :batch)
+                        """)
+                .param("cutoff", Timestamp.from(cutoff)).param("batch", batch).update());
         if (total > 0) {
             log.info("Deleted {} usage events older than {}", total, cutoff);
         }
