@@ -41,11 +41,6 @@ class AccountEvents {
                 .query(AccountEvents::row).list();
     }
 
-    Optional<AccountEvent> find(long id) {
-        return jdbc.sql("select " + COLUMNS + " from account_events e where e.id = :id")
-                .param("id", id).query(AccountEvents::row).optional();
-    }
-
     /** Writes a platform event and returns its position; it gets its id, and its deliveries, at commit. */
     long record(EventType type, String dataJson) {
         return jdbc.sql("select record_account_event(null, :type, cast(:data as jsonb))")

@@ -32,6 +32,13 @@ class WebhookDeliveries {
                    AccountEvent event) {
     }
 
+    private static final String DELIVERY_SELECT = """
+            select d.id, d.event_id, e.type, d.user_id, d.status, d.attempts, d.response_status, d.latency_ms, d.error,
+                   d.next_attempt_at, d.last_attempt_at, d.replay, d.created_at
+            from webhook_deliveries d
+                     join account_events e on e.id = d.event_id
+            """;
+
     private static final String ATTEMPT_SELECT = """
             select c.id as delivery_id, c.attempts, w.id as endpoint_id, w.url, w.secret,
                    case when w.previous_secret_expires_at > now() then w.previous_secret end as previous_secret,
@@ -161,11 +168,7 @@ class WebhookDeliveries {
 
     /** The endpoint's deliveries, newest first. */
     List<WebhookDelivery> list(long endpointId, String status, int limit) {
-        return jdbc.sql("""
-                        select d.id, d.event_id, e.type, d.user_id, d.status, d.attempts, d.response_status,
-                               d.latency_ms, d.error, d.next_attempt_at, d.last_attempt_at, d.replay, d.created_at
-                        from webhook_deliveries d
-                                 join account_events e on e.id = d.event_id
+        return jdbc.sql(DELIVERY_SELECT + """
                         where d.endpoint_id = :endpointId and (cast(:status as text) is null or d.status = :status)
                         order by d.id desc
                         limit :limit
@@ -175,13 +178,7 @@ class WebhookDeliveries {
     }
 
     Optional<WebhookDelivery> find(long deliveryId) {
-        return jdbc.sql("""
-                        select d.id, d.event_id, e.type, d.user_id, d.status, d.attempts, d.response_status,
-                               d.latency_ms, d.error, d.next_attempt_at, d.last_attempt_at, d.replay, d.created_at
-                        from webhook_deliveries d
-                                 join account_events e on e.id = d.event_id
-                        where d.id = :id
-                        """)
+        return jdbc.sql(DELIVERY_SELECT + " where d.id = :id")
                 .param("id", deliveryId).query(WebhookDeliveries::delivery).optional();
     }
 
