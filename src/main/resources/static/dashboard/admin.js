@@ -1,14 +1,15 @@
-// The admin areas: accounts, coupons, prices, API keys, the audit log, the ledger check and platform totals.
+// The admin areas: accounts, coupons, prices, API keys, webhooks, the audit log, the ledger check and platform totals.
 // Shown to admins only; the admin routes refuse everyone else whatever a page shows.
 import { call, get, post, put, del, query } from './api.js';
-import { h, card, field, status, act, table, fill } from './ui.js';
+import { h, card, field, status, act, table, fill, secretNotice } from './ui.js';
 import { credits, count, date } from './format.js';
 import { transactionsCard } from './user.js';
 
 const API = '/api/v1/credits';
 
 export function adminView(root) {
-  root.replaceChildren(accountsCard(), couponsCard(), pricesCard(), apiKeysCard(), auditCard(), ledgerCard(), totalsCard());
+  root.replaceChildren(accountsCard(), couponsCard(), pricesCard(), apiKeysCard(), webhooksCard(), auditCard(), ledgerCard(),
+    totalsCard());
 }
 
 function accountsCard() {
@@ -173,18 +174,65 @@ function apiKeysCard() {
     const key = await act(issue, told, () => post(`${API}/admin/api-keys`,
       { user_id: user.input.value.trim(), role: role.input.value, label: label.input.value.trim() || undefined }));
     if (!key) return;
-    // the secret as the field's value only, never an attribute: it is not part of the page's markup
-    const shown = h('input', { type: 'text', readonly: true, 'aria-label': 'New API key', class: 'secret' });
-    shown.value = key.key;
-    const copy = h('button', { type: 'button' }, 'Copy');
-    const copied = status();
-    copy.addEventListener('click', () => act(copy, copied, () => navigator.clipboard.writeText(shown.value), 'Copied'));
-    secret.replaceChildren(h('div', { class: 'notice' }, h('p', {}, 'The key is shown this once; store it now.'),
-      h('div', { class: 'row' }, shown, copy), copied));
+    secret.replaceChildren(secretNotice('New API key', key.key, 'The key is shown this once; store it now.'));
     load();
   });
   load();
   return card('API keys', form, told, secret, list);
+}
+
+const EVENT_TYPES = ['balance.low', 'balance.depleted', 'balance.recovered', 'quota.warning', 'quota.exhausted',
+  'credits.added', 'tier.changed', 'hold.expired', 'usage.unpriced', 'webhook.disabled'];
+
+// Webhook endpoints: register one (its signing secret shown once), send it a test, read its deliveries, switch it
+// off and on, remove it.
+function webhooksCard() {
+  const url = field('Endpoint URL', { type: 'url', placeholder: 'https://…' });
+  const boxes = EVENT_TYPES.map((type) => {
+    const box = h('input', { type: 'checkbox', value: type, checked: type.startsWith('balance.') });
+    return { box, element: h('label', { class: 'check' }, box, ` ${type}`) };
+  });
+  const register = h('button', { type: 'submit' }, 'Register endpoint');
+  const told = status();
+  const secret = h('div');
+  const list = h('div');
+  const detail = h('div');
+  const load = () => fill(list, async () => table([
+    ['URL', (w) => h('code', {}, w.url)],
+    ['Events', (w) => w.event_types.join(', ')],
+    ['State', (w) => (w.enabled ? 'enabled' : `disabled${w.disabled_reason ? `: ${w.disabled_reason}` : ''}`)],
+    ['', (w) => h('div', { class: 'row' }, action('Test', w, () => post(`${API}/admin/webhooks/${w.id}/test`),
+      (d) => `Test to ${w.url}: ${d.status}${d.response_status ? ` (HTTP ${d.response_status}, ${d.latency_ms} ms)` : ''}${d.error ? `: ${d.error}` : ''}`),
+    h('button', { type: 'button', onclick: () => showDeliveries(w) }, 'Deliveries'),
+    action(w.enabled ? 'Disable' : 'Enable', w, () => call('PATCH', `${API}/admin/webhooks/${w.id}`, { enabled: !w.enabled }),
+      () => `${w.enabled ? 'Disabled' : 'Enabled'} ${w.url}`, true),
+    action('Delete', w, () => del(`${API}/admin/webhooks/${w.id}`), () => `Deleted ${w.url}`, true))],
+  ], await get(`${API}/admin/webhooks`), 'No endpoint registered'));
+  const action = (label, w, run, success, reload = false) => {
+    const button = h('button', { type: 'button', class: label === 'Delete' ? 'danger' : undefined,
+      'aria-label': `${label} ${w.url}` }, label);
+    button.addEventListener('click', async () => { if (await act(button, told, run, success) && reload) load(); });
+    return button;
+  };
+  const showDeliveries = (w) => fill(detail, async () => h('div', {}, h('h3', {}, `Deliveries to ${w.url}`), table([
+    ['Event', (d) => `${d.event_type} #${d.event_id}`], ['Status', (d) => d.status], ['Attempts', (d) => count(d.attempts), 'num'],
+    ['Answer', (d) => (d.response_status ? `HTTP ${d.response_status}` : d.error || '–')],
+    ['Latency', (d) => (d.latency_ms == null ? '–' : `${count(d.latency_ms)} ms`), 'num'], ['Last attempt', (d) => date(d.last_attempt_at)],
+  ], await get(`${API}/admin/webhooks/${w.id}/deliveries${query({ limit: 20 })}`), 'No delivery yet')));
+  const form = h('form', {}, url.element, h('fieldset', { class: 'checks' }, h('legend', {}, 'Events'),
+    boxes.map((b) => b.element)), register);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const created = await act(register, told, () => post(`${API}/admin/webhooks`, {
+      url: url.input.value.trim(), event_types: boxes.filter((b) => b.box.checked).map((b) => b.box.value) }));
+    if (!created) return;
+    secret.replaceChildren(secretNotice('Signing secret', created.secret,
+      'The signing secret is shown this once; give it to the receiver to verify signatures.'));
+    url.input.value = '';
+    load();
+  });
+  load();
+  return card('Webhooks', form, told, secret, list, detail);
 }
 
 function auditCard() {

@@ -67,6 +67,16 @@ export function table(columns, rows, empty = 'Nothing yet') {
     h('tbody', {}, rows.map((row) => h('tr', {}, columns.map(([, cell, kind]) => h('td', { class: kind }, cell(row))))))));
 }
 
+/** A secret shown once: the value of a read-only field (never an attribute, so not in the markup), with Copy. */
+export function secretNotice(label, value, text) {
+  const shown = h('input', { type: 'text', readonly: true, 'aria-label': label, class: 'secret' });
+  shown.value = value;
+  const copy = h('button', { type: 'button' }, 'Copy');
+  const copied = status();
+  copy.addEventListener('click', () => act(copy, copied, () => navigator.clipboard.writeText(shown.value), 'Copied'));
+  return h('div', { class: 'notice' }, h('p', {}, text), h('div', { class: 'row' }, shown, copy), copied);
+}
+
 export const loading = () => h('p', { class: 'loading' }, 'Loading…');
 
 /** Replaces the content of `slot` with what `render` resolves to; tells a failure there. */

@@ -1,6 +1,6 @@
-// What every signed-in user sees: their balance, usage, transactions, coupons, their own OpenRouter key and the
-// gateway quick start. Admins see the same for themselves.
-import { call, get, post, del, query } from './api.js';
+// What every signed-in user sees: their balance, low-balance alert, usage, transactions, coupons, their own OpenRouter
+// key and the gateway quick start. Admins see the same for themselves.
+import { call, get, post, put, del, query } from './api.js';
 import { h, card, field, status, act, table, fill, debounce, loading } from './ui.js';
 import { credits, count, date } from './format.js';
 import { usageChart } from './chart.js';
@@ -13,6 +13,7 @@ export function userView(root) {
   const refreshBalance = () => fill(balanceSlot, renderBalance);
   root.replaceChildren(
     card('Balance', balanceSlot),
+    alertsCard(),
     usageCard(),
     transactionsCard(),
     couponCard(refreshBalance),
@@ -37,6 +38,34 @@ async function renderBalance() {
     item('Next renewal', date(b.reset_date)),
     item('API calls', calls ? `${count(calls.used)} of ${calls.limit == null ? 'unlimited' : count(calls.limit)} this ${calls.period}` : '–'),
   );
+}
+
+// The low-balance alert (GET/PUT /alerts/thresholds): the platform's default until the user sets an amount.
+function alertsCard() {
+  const current = h('div');
+  const amount = field('Alert below (credits)', { type: 'number', min: '0', step: 'any', inputmode: 'decimal' });
+  const save = h('button', { type: 'submit' }, 'Save alert');
+  const reset = h('button', { type: 'button' }, 'Use the default');
+  const told = status();
+  const whose = { account: 'your own', platform: "the platform's default", none: 'none set' };
+  const where = { none: 'above it', low: 'below it', depleted: 'nothing left' };
+  const show = () => fill(current, async () => {
+    const t = await get(`${API}/alerts/thresholds`);
+    const share = t.low_balance_share == null ? '' : `, ${count(t.low_balance_share * 100)} % of the monthly allowance`;
+    return h('p', {}, `An alert when the balance falls below ${credits(t.low_balance)} credits (${whose[t.source]}${share}). `
+      + `Now: ${where[t.state]}. Webhooks and GET /events carry it as balance.low.`);
+  });
+  const set = async (button, body, success) => {
+    if (await act(button, told, () => put(`${API}/alerts/thresholds`, body), success)) show();
+  };
+  const form = h('form', { class: 'row' }, amount.element, save, reset);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    set(save, { low_balance: amount.input.value.trim() }, 'Saved');
+  });
+  reset.addEventListener('click', () => set(reset, { low_balance: null }, "The platform's default applies"));
+  show();
+  return card('Alerts', current, form, told);
 }
 
 function usageCard() {

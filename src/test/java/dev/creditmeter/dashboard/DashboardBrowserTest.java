@@ -2,6 +2,7 @@ package dev.creditmeter.dashboard;
 
 import dev.creditmeter.ApiTest;
 import dev.creditmeter.FakeOpenRouter;
+import dev.creditmeter.events.WebhookReceiver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Level;
 
@@ -239,6 +241,59 @@ class DashboardBrowserTest extends ApiTest {
             assertThat(section(heading).isDisplayed()).as(heading).isTrue();
         }
         screenshot("admin");
+    }
+
+    @Test
+    void aUserSetsALowBalanceAlertAndGoesBackToTheDefault() {
+        String user = newUserId();
+        signIn(keyFor(user, "user"));
+
+        WebElement alerts = section("Alerts");
+        wait.until(d -> alerts.getText().contains("the platform's default"));
+        fieldLabelled("Alert below (credits)").sendKeys("3");
+        buttonIn(alerts, "Save alert").click();
+        wait.until(d -> alerts.getText().contains("below 3.00 credits (your own)"));
+        assertThat(api.get(adminKey(), "/api/v1/credits/alerts/thresholds?user_id=" + user).json()
+                .path("low_balance").decimalValue()).isEqualByComparingTo("3");
+
+        buttonIn(alerts, "Use the default").click();
+        wait.until(d -> alerts.getText().contains("(the platform's default"));
+        assertThat(api.get(adminKey(), "/api/v1/credits/alerts/thresholds?user_id=" + user).json()
+                .path("source").asString()).isEqualTo("platform");
+    }
+
+    @Test
+    void anAdminRegistersAWebhookSeesItsSecretOnceAndSendsItATest() throws Exception {
+        try (var receiver = new WebhookReceiver(0)) {
+            signIn(adminKey());
+            button("Administration").click();
+            WebElement webhooks = section("Webhooks");
+            fieldLabelled("Endpoint URL").sendKeys(receiver.url());
+            buttonIn(webhooks, "Register endpoint").click();
+
+            wait.until(d -> webhooks.getText().contains("The signing secret is shown this once"));
+            String secret = webhooks.findElement(By.cssSelector("input.secret")).getDomProperty("value");
+            assertThat(secret).startsWith("whsec_");
+            assertThat(browser.getPageSource()).doesNotContain(secret);
+            wait.until(d -> !webhooks.findElements(By.xpath(".//button[@aria-label='Test " + receiver.url() + "']")).isEmpty());
+
+            webhooks.findElement(By.xpath(".//button[@aria-label='Test " + receiver.url() + "']")).click();
+            wait.until(d -> webhooks.getText().contains("Test to " + receiver.url() + ": delivered (HTTP 204"));
+            var got = receiver.received();
+            assertThat(got).hasSize(1);
+            Map<String, List<String>> headers = new java.util.HashMap<>();
+            got.getFirst().headers().forEach((name, values) -> headers.put(name.toLowerCase(java.util.Locale.ROOT), values));
+            new com.standardwebhooks.Webhook(secret).verify(got.getFirst().body(), headers);
+
+            webhooks.findElement(By.xpath(".//button[text()='Deliveries']")).click();
+            wait.until(d -> webhooks.getText().contains("Deliveries to " + receiver.url()));
+            wait.until(d -> webhooks.getText().contains("webhook.test"));
+            Files.copy(webhooks.getScreenshotAs(OutputType.FILE).toPath(), SCREENSHOTS.resolve("admin-webhooks.png"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            api.get(adminKey(), "/api/v1/credits/admin/webhooks").json().forEach(endpoint ->
+                    api.delete(adminKey(), "/api/v1/credits/admin/webhooks/" + endpoint.path("id").asLong()));
+        }
     }
 
     @Test

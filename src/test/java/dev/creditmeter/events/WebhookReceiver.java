@@ -19,10 +19,10 @@ import java.util.function.Predicate;
  * A local webhook receiver: records every request it gets (headers and body) and answers 500 to the first
  * {@code failures} of them, 204 after.
  */
-final class WebhookReceiver implements AutoCloseable {
+public final class WebhookReceiver implements AutoCloseable {
 
-    record Received(Map<String, List<String>> headers, String body, Instant at) {
-        String header(String name) {
+    public record Received(Map<String, List<String>> headers, String body, Instant at) {
+        public String header(String name) {
             return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
                     .map(e -> e.getValue().getFirst()).findFirst().orElse(null);
         }
@@ -32,7 +32,7 @@ final class WebhookReceiver implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger failuresLeft;
 
-    WebhookReceiver(int failures) {
+    public WebhookReceiver(int failures) {
         this.failuresLeft = new AtomicInteger(failures);
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -50,16 +50,16 @@ final class WebhookReceiver implements AutoCloseable {
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks";
     }
 
-    List<Received> received() {
+    public List<Received> received() {
         return List.copyOf(received);
     }
 
     /** Waits until a received request matches, for at most {@code within}. */
-    List<Received> awaitMatching(Predicate<Received> match, int count, Duration within) throws InterruptedException {
+    public List<Received> awaitMatching(Predicate<Received> match, int count, Duration within) throws InterruptedException {
         Instant deadline = Instant.now().plus(within);
         while (Instant.now().isBefore(deadline)) {
             var matching = received.stream().filter(match).toList();
