@@ -7,6 +7,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Locale;
 
 /** The facade of account events for clients: their thresholds, and the events to poll. */
 @Service
@@ -71,8 +72,8 @@ class Alerts {
 
     private View view(Thresholds.Row row) {
         var threshold = LowBalanceThreshold.of(row.lowBalanceMicros(), row.lowBalanceBasisPoints(), properties);
-        return new View(row.userId(), threshold.amountFor(row.monthlyAllowance()), threshold.share(),
-                threshold.source().name().toLowerCase(java.util.Locale.ROOT), properties.quotaWarningShare(),
+        return new View(row.userId(), row.threshold(), threshold.share(),
+                threshold.source().name().toLowerCase(Locale.ROOT), properties.quotaWarningShare(),
                 row.balanceAlert());
     }
 }

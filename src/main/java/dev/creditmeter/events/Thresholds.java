@@ -16,13 +16,18 @@ import java.util.Optional;
 @Repository
 class Thresholds {
 
-    /** The account's threshold columns, its monthly allowance and alert state. */
-    record Row(String userId, Long lowBalanceMicros, Integer lowBalanceBasisPoints, Money monthlyAllowance,
+    /**
+     * The account's threshold columns, alert state, and the threshold as the account trigger applies it (the same
+     * database function, with this connection's platform default).
+     */
+    record Row(String userId, Long lowBalanceMicros, Integer lowBalanceBasisPoints, Money threshold,
                String balanceAlert) {
     }
 
-    private static final String COLUMNS = "user_id, low_balance_micros, low_balance_basis_points, "
-            + "allocated_monthly_micros, balance_alert";
+    private static final String COLUMNS = """
+            user_id, low_balance_micros, low_balance_basis_points, balance_alert,
+            low_balance_threshold(low_balance_micros, low_balance_basis_points, allocated_monthly_micros) as threshold
+            """;
 
     private final JdbcClient jdbc;
 
@@ -50,6 +55,6 @@ class Thresholds {
     private static Row row(ResultSet rs, int n) throws SQLException {
         return new Row(rs.getString("user_id"), rs.getObject("low_balance_micros", Long.class),
                 rs.getObject("low_balance_basis_points", Integer.class),
-                Money.ofMicros(rs.getLong("allocated_monthly_micros")), rs.getString("balance_alert"));
+                Money.ofMicros(rs.getLong("threshold")), rs.getString("balance_alert"));
     }
 }
