@@ -67,6 +67,10 @@ class FuzzTest extends ApiTest {
         String serviceKey = keyFor(newUserId(), "service");
         String victimKey = keyFor(victim, "user");
         String adminKey = keyFor(newUserId(), "admin"); // not the bootstrap key, which the other tests need
+        // Both accounts exist before the first request: a charge path opens a missing account even when it then
+        // refuses the charge (docs/api.md §1.9), which is not a refused request changing the state.
+        balanceOf(user);
+        balanceOf(victim);
         String[] tokens = {null, "", "garbage", "cm_" + "a".repeat(43), userKey, userKey + "x", serviceKey, adminKey,
                 victimKey, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.", userKey.toUpperCase()};
         String[] valid = {userKey, serviceKey, adminKey, victimKey};
